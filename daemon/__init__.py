@@ -1,0 +1,1 @@
+"""moodcam daemon package."""

@@ -1,0 +1,1 @@
+"""The preview page and control API (FastAPI, served in-process by uvicorn)."""

@@ -1,0 +1,1 @@
+"""Outputs: where the Stage's picture and sound go (file, preview, virtual camera, audio device, WebRTC, RTMP)."""

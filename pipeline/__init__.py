@@ -1,0 +1,1 @@
+"""moodcam pipeline package."""

@@ -1,0 +1,1 @@
+"""Face: portrait preparation, rig, renderer and motion (expressions, visemes, idle life)."""
