@@ -25,11 +25,14 @@ class CheckResult:
     ok: bool
     detail: str
     required: bool = True
+    retried: bool = False  # a server the daemon keeps reconnecting to: absence is a warning
 
     @property
     def line(self) -> str:
         if self.ok:
             return f"OK    {self.component}: {self.detail}"
+        if self.retried:
+            return f"WARN  {self.component}: {self.detail} (will keep retrying in the background)"
         if not self.required:
             return f"SKIP  {self.component}: {self.detail} (auto: not used)"
         return f"FAIL  {self.component}: {self.detail}"
@@ -179,7 +182,7 @@ def check_obs(p: Profile) -> list[CheckResult]:
     if not p.obs.enabled:
         return []
     ok, detail = tcp_reachable(p.obs.host, p.obs.port)
-    return [CheckResult("obs", ok, f"obs-websocket {detail}")]
+    return [CheckResult("obs", ok, f"obs-websocket {detail}", required=False, retried=True)]
 
 
 def check_api(p: Profile) -> list[CheckResult]:

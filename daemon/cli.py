@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -64,7 +65,34 @@ def cmd_run(args: argparse.Namespace) -> int:
         return exit_codes.OK
     except Exception:
         log.exception("crashed")
-        return exit_codes.CRASH
+        return _exit_now(exit_codes.CRASH)
+    # every file is finalised and every socket closed by now; native model runtimes can take
+    # seconds to tear down at interpreter exit, which would break the 2 s stop promise
+    return _exit_now(exit_codes.OK)
+
+
+def _exit_now(code: int) -> int:
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def cmd_install_service(args: argparse.Namespace) -> int:
+    from daemon.install_service import InstallError, install_service
+
+    path = resolve_profile_path(args.profile)
+    try:
+        steps = install_service(path, args.instance, dry_run=args.dry_run)
+    except ProfileError as exc:
+        print(f"moodcam: {exc}", file=sys.stderr)
+        return exit_codes.BAD_PROFILE
+    except (InstallError, OSError) as exc:
+        print(f"moodcam: cannot install the service: {exc}", file=sys.stderr)
+        return exit_codes.UNAVAILABLE
+    if not args.dry_run:
+        for step in steps:
+            print(step)
     return exit_codes.OK
 
 
@@ -81,6 +109,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the daemon")
     p.add_argument("profile", nargs="?", help="profile file or bundled name (default: default)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("install-service", help="install the systemd unit (one instance per profile)")
+    p.add_argument("profile", nargs="?", help="profile file or bundled name (default: default)")
+    p.add_argument("--instance", help="instance name: moodcam@NAME.service with /etc/moodcam/NAME.toml")
+    p.add_argument("--dry-run", action="store_true", help="print the steps without doing them")
+    p.set_defaults(func=cmd_install_service)
+
+    from daemon import cli_client
+    from pipeline.emotion import EMOTIONS
+
+    p = sub.add_parser("say", help="have the running daemon say a line")
+    p.add_argument("text")
+    p.add_argument("--emotion", default="auto", choices=["auto", *EMOTIONS])
+    p.add_argument("--intensity", type=float, default=0.7)
+    p.add_argument("--profile", help="profile of the running daemon (for its address and token)")
+    p.set_defaults(func=cli_client.cmd_say)
+
+    p = sub.add_parser("status", help="show the running daemon's status")
+    p.add_argument("--profile", help="profile of the running daemon (for its address and token)")
+    p.set_defaults(func=cli_client.cmd_status)
+
+    p = sub.add_parser("interrupt", help="stop the running daemon's speech now")
+    p.add_argument("--profile", help="profile of the running daemon (for its address and token)")
+    p.set_defaults(func=cli_client.cmd_interrupt)
     return parser
 
 

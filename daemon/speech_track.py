@@ -52,13 +52,13 @@ class Playing:
 class SpeechTrack:
     """A bounded queue of utterances turned into a continuous PCM stream (silence when idle)."""
 
-    def __init__(self, sample_rate: int, gap_s: float = 0.18, max_queued: int = 32) -> None:
+    def __init__(self, sample_rate: int, gap_s: float = 0.18, max_queued: int = 32, not_before: int = 0) -> None:
         self.sample_rate = sample_rate
         self.gap = round(gap_s * sample_rate)
         self.max_queued = max_queued
         self._queue: collections.deque[Utterance] = collections.deque()
         self._playing: Playing | None = None
-        self._last_end = -(10**12)
+        self._last_end = not_before - self.gap  # the first utterance starts no earlier than this sample
         self.dropped = 0
 
     @property

@@ -84,10 +84,20 @@ class Stage:
         self._subtitle: str = ""
         self._word: object | None = None
         self._running = asyncio.Event()
+        self._pending_face: tuple[Animator, Performer] | None = None
+        self.rest = EmotionState()
+        self.rest_after_s = 1.5
+        self.override: EmotionState | None = None
+        self._shown: EmotionState | None = None
+        self._quiet_since: int | None = None
 
     # -- control (event-loop thread) ------------------------------------------------------------
     def add_sink(self, runner: SinkRunner) -> None:
         self.runners.append(runner)
+
+    def replace_face(self, animator: Animator, performer: Performer) -> None:
+        """Swap the face (profile reload) at the next moment nothing is being said."""
+        self._pending_face = (animator, performer)
 
     def say(self, utterance: Utterance) -> bool:
         """Queue an utterance to be spoken after whatever is queued; False when the queue is full."""
@@ -95,7 +105,18 @@ class Stage:
 
     def set_emotion(self, state: EmotionState) -> None:
         """Ease the face towards ``state`` from the next planned frame."""
-        self.performer.set_emotion(state, self._next_plan / self.fps)
+        self._show(state, self._next_plan / self.fps)
+
+    def set_override(self, state: EmotionState | None) -> None:
+        """Operator override: shown now and for everything said until cleared (None)."""
+        self.override = state
+        self._show(state or self.rest, self._next_plan / self.fps)
+
+    def _show(self, state: EmotionState, at: float) -> None:
+        if state == self._shown:
+            return
+        self._shown = state
+        self.performer.set_emotion(state, at)
         self.events.publish("emotion", emotion=state.emotion.value, intensity=state.intensity)
 
     def interrupt(self, reason: str = "operator") -> list[Utterance]:
@@ -174,18 +195,33 @@ class Stage:
     def _plan_until(self, last: int) -> None:
         while self._next_plan <= last:
             k = self._next_plan
+            if self._pending_face is not None and self.speech.playing is None:
+                self.animator, self.performer = self._pending_face
+                self._pending_face = None
+                if self._shown is not None:
+                    self.performer.set_emotion(self._shown, k / self.fps)
+                log.info("face swapped at frame %d", k)
             start, end = self.samples_for(k)
             audio, started = self.speech.pull(start, end - start)
             for playing in started:
-                self.performer.speak(playing.utterance, playing.start / self.sample_rate)
+                at = playing.start / self.sample_rate
+                # the face starts to show the feeling just before the words come
+                self._show(self.override or playing.utterance.emotion, max(0.0, at - 0.12))
+                self.performer.speak(playing.utterance, at)
+            if started or self.speech.playing is not None:
+                self._quiet_since = None
+            elif self._quiet_since is None:
+                self._quiet_since = k
+            elif (k - self._quiet_since) / self.fps >= self.rest_after_s:
+                self._show(self.override or self.rest, k / self.fps)
             playing = self.speech.playing or (started[-1] if started else None)
-            future = self._executor.submit(self._render, k)
+            future = self._executor.submit(self._render, k, self.animator, self.performer)
             self._planned.append(_Planned(k, audio, playing, future))
             self._next_plan += 1
 
-    def _render(self, index: int) -> np.ndarray:
+    def _render(self, index: int, animator: Animator, performer: Performer) -> np.ndarray:
         t = time.perf_counter()
-        image = self.animator.render(self.performer.weights_at(index / self.fps))
+        image = animator.render(performer.weights_at(index / self.fps))
         self.stats.render_ms_last = (time.perf_counter() - t) * 1000.0
         return image
 
@@ -201,7 +237,7 @@ class Stage:
         if image is None:
             if self._last_image is None:
                 # first frame: wait for it once, so a stream never starts black
-                image = self._render(index)
+                image = self._render(index, self.animator, self.performer)
             else:
                 self.stats.late_frames += 1
                 image = self._last_image

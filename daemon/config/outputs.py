@@ -43,6 +43,20 @@ class AudioDeviceOutput(Section):
 class WebRTCOutput(Section):
     enabled: bool = Field(True, title="Enabled", description="Serve the stream to browsers (preview page and WHEP).")
     max_viewers: int = Field(8, ge=1, le=64, title="Max viewers", description="Concurrent WebRTC viewers.")
+    stun_servers: list[str] = Field(
+        default_factory=list,
+        max_length=4,
+        title="STUN servers",
+        description="`stun:host:port` URLs so viewers outside this network can connect; none needed on a LAN.",
+    )
+
+    @field_validator("stun_servers")
+    @classmethod
+    def _stun_scheme(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith("stun:"):
+                raise ValueError(f"{url!r} must start with stun:")
+        return value
 
 
 class RTMPOutput(Section):
@@ -54,6 +68,11 @@ class RTMPOutput(Section):
     video_bitrate_kbps: int = Field(2500, ge=200, le=50000, title="Video bitrate", description="kbit/s.")
     audio_bitrate_kbps: int = Field(128, ge=32, le=512, title="Audio bitrate", description="kbit/s.")
     keyframe_s: float = Field(2.0, ge=0.5, le=10.0, title="Keyframe interval", description="Seconds between keyframes.")
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast"] = Field(
+        "veryfast",
+        title="x264 preset",
+        description="Encoder speed against quality; `ultrafast` leaves the most CPU for the face.",
+    )
 
     @field_validator("url")
     @classmethod

@@ -6,6 +6,7 @@ import enum
 import json
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -24,6 +25,7 @@ def _submodel(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+_ROOT = str(Path(__file__).resolve().parents[2]) + "/"
 _PLAIN = {"HttpUrl": "URL", "Path": "path", "str": "text", "int": "integer", "float": "number", "bool": "true/false"}
 
 
@@ -62,6 +64,8 @@ def _default(info: FieldInfo) -> str:
     value = info.get_default(call_default_factory=True)
     if isinstance(value, BaseModel):
         return ""
+    if isinstance(value, str) and value.startswith(_ROOT):
+        value = value[len(_ROOT) :]  # bundled files: shown relative to the project
     try:
         return f"`{json.dumps(value, default=str, ensure_ascii=False)}`"
     except TypeError:

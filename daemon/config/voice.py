@@ -45,3 +45,33 @@ class VoiceConfig(Section):
     sentence_pause_ms: int = Field(
         180, ge=0, le=2000, title="Sentence pause", description="Silence between sentences, ms."
     )
+    first_chunk_chars: int = Field(
+        48,
+        ge=0,
+        le=400,
+        title="First chunk length",
+        description="A first sentence longer than this many characters is spoken clause by clause so "
+        "the first audio comes sooner (0 = never split).",
+    )
+    threads: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        title="Synthesis threads",
+        description="CPU threads for the local voice model (piper); empty = the runtime's choice.",
+    )
+    response_format: Literal["wav", "pcm"] = Field(
+        "wav",
+        title="Server audio format",
+        description="Audio the speech server returns (engine `openai`): `wav`, or `pcm` = raw 16-bit mono.",
+    )
+    pcm_sample_rate: int = Field(
+        24000,
+        ge=8000,
+        le=96000,
+        title="Server PCM rate",
+        description="Sample rate of `pcm` replies from the speech server, Hz.",
+    )
+    timeout_s: float = Field(
+        30.0, gt=0, le=300, title="Server timeout", description="Seconds to wait for the speech server."
+    )

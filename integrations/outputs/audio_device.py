@@ -60,6 +60,7 @@ class JitterBuffer:
         self._read = 0
         self._level = 0
         self._primed = False
+        self._started = False  # has played since the last clear: silence now is an underflow
         self._lock = threading.Lock()
         self.underflows = 0
         self.underflow_samples = 0
@@ -92,13 +93,15 @@ class JitterBuffer:
             self._ring[: len(pcm) - first] = pcm[first:]
             self._level += len(pcm)
             if self._level >= self.target:
-                self._primed = True
+                self._primed = self._started = True
 
     def pull(self, n: int) -> np.ndarray:
         """Exactly ``n`` samples: what is buffered, then silence (an underflow) if that runs out."""
         out = np.zeros(n, np.float32)
         with self._lock:
             if not self._primed:
+                if self._started:  # starving: refilling to the target after an underflow
+                    self.underflow_samples += n
                 return out
             take = min(n, self._level)
             first = min(take, self.capacity - self._read)
@@ -116,7 +119,8 @@ class JitterBuffer:
     def clear(self) -> None:
         """Drop everything buffered (interrupt)."""
         with self._lock:
-            self._read, self._level, self._primed = 0, 0, False
+            self._read, self._level = 0, 0
+            self._primed = self._started = False
 
 
 class StreamResampler:
@@ -125,14 +129,14 @@ class StreamResampler:
     def __init__(self, src_rate: int, dst_rate: int) -> None:
         self.src_rate, self.dst_rate = src_rate, dst_rate
         self._step = src_rate / dst_rate
-        self._pos = 0.0  # next output position, in input samples relative to ``_prev``
-        self._prev = np.zeros(1, np.float32)
+        self._pos = 0.0  # next output position, in input samples from the start of ``_prev``
+        self._prev = np.zeros(0, np.float32)  # the last input sample seen (none at first)
 
     def process(self, pcm: np.ndarray) -> np.ndarray:
         pcm = np.asarray(pcm, np.float32).reshape(-1)
         if self.src_rate == self.dst_rate or len(pcm) == 0:
             return pcm
-        data = np.concatenate([self._prev, pcm])  # data[0] is the last sample of the previous chunk
+        data = np.concatenate([self._prev, pcm])
         last = len(data) - 1
         n = int(np.floor((last - self._pos) / self._step)) + 1 if self._pos <= last else 0
         x = self._pos + self._step * np.arange(n)
@@ -157,12 +161,22 @@ def _sd() -> Any:
     return sounddevice
 
 
-def _refresh_portaudio() -> None:
-    """PortAudio lists devices once at start; re-scan (a sound server may have started since)."""
+def _refresh_portaudio() -> bool:
+    """PortAudio lists devices once, at start; re-scan when it found none (no sound server was up yet).
+
+    Re-initialising PortAudio closes every open stream (a microphone too), so it is done only while
+    there is no device at all, when no stream can be open.
+    """
     sd = _sd()
+    try:
+        if len(sd.query_devices()) > 0:
+            return False
+    except sd.PortAudioError:
+        pass
     with contextlib.suppress(Exception):
         sd._terminate()
     sd._initialize()
+    return True
 
 
 def _pulse_sinks() -> list[str]:
@@ -178,12 +192,25 @@ def _pulse_sinks() -> list[str]:
 
 
 def _find_portaudio_output(name: str | None) -> int | None:
+    """The output device whose name is ``name`` or contains it (case-insensitive).
+
+    A device such as VB-Cable is listed once per host API on Windows: prefer an exact name, then
+    the default host API, then the first listed.
+    """
     sd = _sd()
     try:
-        info = sd.query_devices(name, "output") if name else sd.query_devices(kind="output")
+        if not name:
+            return int(sd.query_devices(kind="output")["index"])
+        devices = list(sd.query_devices())
+        default_api = sd.default.hostapi
     except (ValueError, sd.PortAudioError):
         return None
-    return int(info["index"])
+    wanted = name.lower()
+    matches = [d for d in devices if d["max_output_channels"] > 0 and wanted in str(d["name"]).lower()]
+    if not matches:
+        return None
+    matches.sort(key=lambda d: (str(d["name"]).lower() != wanted, d["hostapi"] != default_api, d["index"]))
+    return int(matches[0]["index"])
 
 
 def resolve_output(name: str | None) -> OutputTarget:
@@ -197,8 +224,8 @@ def resolve_output(name: str | None) -> OutputTarget:
             pulse = _find_portaudio_output("pulse")
             if pulse is not None:
                 return OutputTarget(pulse, f"{name} (PulseAudio)", pulse_sink=name)
-        if attempt == 0:
-            _refresh_portaudio()
+        if attempt == 0 and not _refresh_portaudio():
+            break
     raise AudioDeviceUnavailable(
         f"no audio output device {name!r}" if name else "no audio output device at all"
     )
@@ -233,6 +260,7 @@ class AudioDeviceSink(Sink):
         self.max_extra_ms = max_extra_ms
         self.buffer: JitterBuffer | None = None
         self.device_underflows = 0
+        self.device_frames = 0
         self.target: OutputTarget | None = None
         self._stream: Any = None
         self._resampler: StreamResampler | None = None
@@ -242,7 +270,7 @@ class AudioDeviceSink(Sink):
         """Counters for the status API and tests."""
         b = self.buffer
         if b is None:
-            return {"device_underflows": self.device_underflows}
+            return {"device_underflows": self.device_underflows, "device_frames": self.device_frames}
         return {
             "level": b.level,
             "underflows": b.underflows,
@@ -250,11 +278,13 @@ class AudioDeviceSink(Sink):
             "trimmed_samples": b.trimmed_samples,
             "played_samples": b.played_samples,
             "device_underflows": self.device_underflows,
+            "device_frames": self.device_frames,
         }
 
     def _callback(self, outdata: np.ndarray, frames: int, _time: Any, status: Any) -> None:
         if status.output_underflow:
             self.device_underflows += 1
+        self.device_frames += frames
         buffer = self.buffer
         outdata[:] = (buffer.pull(frames) if buffer is not None else np.zeros(frames, np.float32))[:, None]
 
@@ -268,7 +298,7 @@ class AudioDeviceSink(Sink):
         if target.pulse_sink:
             os.environ["PULSE_SINK"] = target.pulse_sink  # read by libpulse when the stream connects
         try:
-            stream = None
+            stream, error = None, None
             for rate in dict.fromkeys((self.stage_rate, int(info["default_samplerate"]))):
                 try:
                     stream = sd.OutputStream(
