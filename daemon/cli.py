@@ -78,6 +78,13 @@ def _exit_now(code: int) -> int:
     os._exit(code)
 
 
+def cmd_face_demo(args: argparse.Namespace) -> int:
+    from daemon.face_demo import face_demo
+
+    path = resolve_profile_path(args.profile) if args.profile else None
+    return face_demo(path, args.output, portrait=args.portrait, seconds=args.seconds)
+
+
 def cmd_install_service(args: argparse.Namespace) -> int:
     from daemon.install_service import InstallError, install_service
 
@@ -109,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the daemon")
     p.add_argument("profile", nargs="?", help="profile file or bundled name (default: default)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("face", help="face tools")
+    face_sub = p.add_subparsers(dest="face_command", required=True)
+    p = face_sub.add_parser("demo", help="render a clip through every emotion and viseme")
+    p.add_argument("profile", nargs="?", help="profile file or bundled name (default: default)")
+    p.add_argument("-o", "--output", type=Path, default=Path("demo.mp4"), help="mp4 to write (default: demo.mp4)")
+    p.add_argument("--portrait", type=Path, help="try another photo instead of the profile's")
+    p.add_argument("--seconds", type=float, default=1.6, help="seconds per emotion (default: 1.6)")
+    p.set_defaults(func=cmd_face_demo)
 
     p = sub.add_parser("install-service", help="install the systemd unit (one instance per profile)")
     p.add_argument("profile", nargs="?", help="profile file or bundled name (default: default)")

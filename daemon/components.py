@@ -45,7 +45,7 @@ def build_face(profile: Profile, size: tuple[int, int] | None = None) -> tuple[A
     from pipeline.face.performer import FacePerformer
 
     animator = PortraitAnimator.load(f.portrait, size=size, framing=f.framing, background=f.background)
-    return animator, FacePerformer(seed=f.seed, ease_ms=profile.emotion.ease_ms, life=f.idle_motion)
+    return animator, FacePerformer(seed=f.seed, ease_ms=f.ease_ms, life=f.idle_motion)
 
 
 def build_voice(profile: Profile) -> object:

@@ -103,8 +103,11 @@ class OBSServer:
         )
         runtime = root / "xdg"
         runtime.mkdir(mode=0o700)
+        # importing cv2 (opencv-contrib, pulled in by mediapipe) points Qt at its own plugins in
+        # this process's environment; OBS must load the system Qt plugins instead
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(("QT_", "QML"))}
         self.env = {
-            **os.environ,
+            **inherited,
             "HOME": str(self.home),
             "DISPLAY": display,
             "LIBGL_ALWAYS_SOFTWARE": "1",
