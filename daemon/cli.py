@@ -78,6 +78,16 @@ def _exit_now(code: int) -> int:
     os._exit(code)
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    from daemon.render import render_command
+
+    if not 0.0 <= args.intensity <= 1.0:
+        print("moodcam: --intensity must be within 0..1", file=sys.stderr)
+        return exit_codes.BAD_PROFILE
+    path = resolve_profile_path(args.profile)
+    return render_command(path, args.output, args.text, args.script, args.emotion, args.intensity)
+
+
 def cmd_face_demo(args: argparse.Namespace) -> int:
     from daemon.face_demo import face_demo
 
@@ -108,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-json", action="store_true", help="log one JSON object per line")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub = parser.add_subparsers(dest="command", required=True)
+    from pipeline.emotion import EMOTIONS
 
     p = sub.add_parser("check", help="validate a profile and check each component on this machine")
     p.add_argument("profile", nargs="?", help="profile file or bundled name (default: default)")
@@ -116,6 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the daemon")
     p.add_argument("profile", nargs="?", help="profile file or bundled name (default: default)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("render", help="render a line or a script to a talking mp4, offline")
+    p.add_argument("profile", nargs="?", help="profile file or bundled name (default: default)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", help="the line to say")
+    source.add_argument("--script", type=Path, help="a file of lines, each `[emotion] text` (or plain text)")
+    p.add_argument("--emotion", default="auto", choices=["auto", *EMOTIONS], help="emotion of --text")
+    p.add_argument("--intensity", type=float, default=0.7, help="intensity 0..1 of explicit emotions")
+    p.add_argument("-o", "--output", type=Path, default=Path("out.mp4"), help="mp4 to write (default: out.mp4)")
+    p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("face", help="face tools")
     face_sub = p.add_subparsers(dest="face_command", required=True)
@@ -133,7 +154,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_install_service)
 
     from daemon import cli_client
-    from pipeline.emotion import EMOTIONS
 
     p = sub.add_parser("say", help="have the running daemon say a line")
     p.add_argument("text")

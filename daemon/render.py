@@ -123,3 +123,53 @@ def text_progress(label: str) -> Callable[[int, int], None]:
 
 
 NEUTRAL = EmotionState(Emotion.NEUTRAL, 0.0)
+
+
+def render_command(
+    profile_path: Path,
+    output: Path,
+    text: str | None,
+    script: Path | None,
+    emotion: str,
+    intensity: float = 0.7,
+) -> int:
+    """Run text -> emotion -> voice -> face -> mp4; returns an exit code."""
+    from daemon import exit_codes
+    from daemon.components import build_face, build_reader, build_voice
+    from daemon.config.profile import ProfileError, load_profile
+
+    try:
+        profile = load_profile(profile_path)
+    except ProfileError as exc:
+        print(f"moodcam: {exc}", file=sys.stderr)
+        return exit_codes.BAD_PROFILE
+    try:
+        if script is not None:
+            lines = parse_script(Path(script).read_text(encoding="utf-8"), intensity)
+        else:
+            fixed = None if emotion == "auto" else EmotionState.parse(emotion, intensity)
+            lines = [ScriptLine(text or "", fixed)]
+            if not (text or "").strip():
+                raise ValueError("--text is empty")
+    except (OSError, ValueError) as exc:
+        print(f"moodcam: {exc}", file=sys.stderr)
+        return exit_codes.BAD_PROFILE
+    animator, performer = build_face(profile)
+    voice = build_voice(profile)
+    reader = build_reader(profile) if any(line.emotion is None for line in lines) else None
+    utterances: list[Utterance] = []
+    for line in lines:
+        state = line.emotion
+        if state is None:
+            assert reader is not None
+            state = reader.read(line.text).state  # type: ignore[attr-defined]
+            log.info("emotion read from %r: %s %.2f", line.text[:40], state.emotion.value, state.intensity)
+        utterances.extend(voice.stream(line.text, state))  # type: ignore[attr-defined]
+    if not utterances:
+        print("moodcam: nothing to say after removing markup, emoji and links", file=sys.stderr)
+        return exit_codes.BAD_PROFILE
+    frames = render_clip(utterances, animator, performer, Path(output), fps=profile.outputs.fps,
+                         progress=text_progress("render"))
+    seconds = frames / profile.outputs.fps
+    print(f"wrote {output} ({animator.size[0]}x{animator.size[1]}, {seconds:.1f} s, {len(utterances)} sentences)")
+    return exit_codes.OK
