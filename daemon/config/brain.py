@@ -62,7 +62,7 @@ class BrainConfig(Section):
         3, ge=0, le=10, title="Facts per question", description="Knowledge entries put into the prompt per question."
     )
     knowledge_min_score: float = Field(
-        0.78,
+        0.81,
         ge=0.0,
         le=1.0,
         title="Fact relevance",
@@ -180,6 +180,7 @@ class BrainConfig(Section):
             knowledge_top_k=self.knowledge_top_k,
             knowledge_min_score=self.knowledge_min_score,
             check_line=self.check_line or None,
+            memory_turns=self.memory_turns,
         )
 
     def event_templates(self, language: str) -> EventTemplates:

@@ -26,7 +26,15 @@ def _submodel(annotation: Any) -> type[BaseModel] | None:
 
 
 _ROOT = str(Path(__file__).resolve().parents[2]) + "/"
-_PLAIN = {"HttpUrl": "URL", "Path": "path", "str": "text", "int": "integer", "float": "number", "bool": "true/false"}
+_PLAIN = {
+    "HttpUrl": "URL",
+    "WebsocketUrl": "URL",
+    "Path": "path",
+    "str": "text",
+    "int": "integer",
+    "float": "number",
+    "bool": "true/false",
+}
 
 
 def _type_name(annotation: Any) -> str:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pipeline.brain.embedder import Embedder
 
 log = logging.getLogger(__name__)
+_VECTORS: dict[str, np.ndarray] = {}  # prototype embeddings, per prototype set, for this process
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +101,17 @@ class EmotionReader:
         return EmotionReading(EmotionState(emotion, round(intensity, 3)), scores, tuple(cues.notes))
 
     def _prototype_vectors(self, texts: list[str], cache_dir: Path | None) -> np.ndarray:
+        digest = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:16]
+        known = _VECTORS.get(digest)
+        if known is not None and known.shape == (len(texts), self._embedder.dim):
+            return known
+        vectors = self._load_or_embed(texts, digest, cache_dir)
+        _VECTORS[digest] = vectors
+        return vectors
+
+    def _load_or_embed(self, texts: list[str], digest: str, cache_dir: Path | None) -> np.ndarray:
         if cache_dir is None:
             return self._embedder.queries(texts)
-        digest = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:16]
         path = Path(cache_dir) / f"emotion-prototypes-{digest}.npy"
         if path.is_file():
             cached = np.load(path)

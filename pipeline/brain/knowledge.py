@@ -190,7 +190,7 @@ class KnowledgeIndex:
         self._doc_vecs = self.embedder.passages([d.text for d in self._docs])
         self._faq_vecs = self.embedder.queries([f.q for f in k.faq])
 
-    def search(self, question: str, k: int = 3, min_score: float = 0.78, spread: float = 0.08) -> list[Hit]:
+    def search(self, question: str, k: int = 3, min_score: float = 0.81, spread: float = 0.05) -> list[Hit]:
         """The entries most related to ``question``: top ``k`` above ``min_score``, close to the best.
 
         A product named in the question (name or alias) is always included.

@@ -65,7 +65,9 @@ class LlamaBackend:
 
         self.path = resolve_model(str(model))
         try:
-            self._llm = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=threads, verbose=False)
+            self._llm = Llama(
+                model_path=str(self.path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, verbose=False
+            )
         except (ValueError, RuntimeError) as exc:
             raise BackendError(f"cannot load {self.path.name}: {exc}") from None
         self.n_ctx = n_ctx

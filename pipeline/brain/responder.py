@@ -51,9 +51,10 @@ class BrainSettings:
     cache_seconds: float = 120.0
     faq_threshold: float = 0.92
     knowledge_top_k: int = 3
-    knowledge_min_score: float = 0.78
+    knowledge_min_score: float = 0.81
     check_line: str | None = None
     max_sentence_chars: int = 160
+    memory_turns: int = 6
 
 
 class Responder:
@@ -78,7 +79,7 @@ class Responder:
         self.knowledge = knowledge
         self.events = events
         self.idle = idle
-        self.memory = memory if memory is not None else ConversationMemory()
+        self.memory = memory if memory is not None else ConversationMemory(turns=self.settings.memory_turns)
         self.cache: AnswerCache[list[tuple[str, EmotionState]]] = AnswerCache(self.settings.cache_seconds)
         self._system = system_prompt(self.settings.persona, self.settings.max_sentences, self.settings.language)
         self._busy = threading.Lock()
@@ -196,7 +197,8 @@ class Responder:
         if self.knowledge is not None:
             hits = self.knowledge.search(turn.text, k=s.knowledge_top_k, min_score=s.knowledge_min_score)
         allowed = Allowed.from_texts([h.text for h in hits], question=turn.text)
-        history = self.memory.for_viewer(turn.viewer)
+        # the host speaks to the whole room: the stream's recent lines; a viewer: their own exchange
+        history = self.memory.stream() if turn.kind is TurnKind.HOST else self.memory.for_viewer(turn.viewer)
         messages = build_messages(self._system, history, turn.viewer, turn.text, turn.kind, hits, s.language)
         self.memory.add_viewer(turn.viewer, turn.text)
         params = GenerationParams(

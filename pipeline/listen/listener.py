@@ -226,7 +226,7 @@ class Listener:
             self._next_id += 1
             with self._lock:
                 self._turn = turn
-            self._check_human(turn, force=True)
+            self._check_human(turn)
         elif self._turn is None:
             return
         elif ev.kind == TurnEventKind.SILENCE:
@@ -257,7 +257,7 @@ class Listener:
             turn.last_partial = now - turn.start
             self._submit(turn, JobKind.PARTIAL)
 
-    def _check_human(self, turn: _Turn, force: bool = False) -> None:
+    def _check_human(self, turn: _Turn) -> None:
         """Decide whether the sound is the host (not the avatar's echo); fire speech start if so."""
         now = turn.start + turn.size
         turn.echo_checked_at = now

@@ -62,6 +62,7 @@ class AudioVisemeTracker:
         self._ceps = np.zeros((0, self.classifier.cep_mean.size))
         self._rel = np.zeros(0)
         self._level = np.zeros(0)
+        self._base = 0  # absolute index of the first frame still held
         self._decided = 0  # frames classified so far
         self._prev_probs: np.ndarray | None = None
         self._run_label: Viseme | None = None
@@ -81,30 +82,33 @@ class AudioVisemeTracker:
 
     # -- decisions ---------------------------------------------------------------------------------
     def _classify_ready(self, final: bool) -> None:
-        """Classify every frame whose look-ahead context is available."""
-        available = len(self._ceps) - (0 if final else LOOKAHEAD)
+        """Classify every frame whose look-ahead context is available, then forget the frames no
+        context needs any more (a live stream runs for hours)."""
+        end = self._base + len(self._ceps)  # absolute index past the last extracted frame
+        available = end - (0 if final else LOOKAHEAD)
         start = self._decided
-        if available <= start:
-            return
-        lo = start - LOOKAHEAD
-        pad_front = max(0, -lo)
-        hi = available + LOOKAHEAD
-        pad_back = max(0, hi - len(self._ceps))
-        ceps = self._ceps[max(0, lo) : min(hi, len(self._ceps))]
-        rel = self._rel[max(0, lo) : min(hi, len(self._rel))]
-        width = self._ceps.shape[1]
-        ceps = np.concatenate([np.zeros((pad_front, width)), ceps, np.zeros((pad_back, width))])
-        rel = np.concatenate([np.full(pad_front, PAD_DB), rel, np.full(pad_back, PAD_DB)])
-        probs = self.classifier.probabilities(stack_context(ceps, rel))
-        for j, p in enumerate(probs):
-            self._decide(start + j, p)
-        self._decided = available
+        if available > start:
+            lo, hi = start - LOOKAHEAD, available + LOOKAHEAD
+            pad_front, pad_back = max(0, self._base - lo), max(0, hi - end)
+            a, b = max(lo, self._base) - self._base, min(hi, end) - self._base
+            width = self._ceps.shape[1]
+            ceps = np.concatenate([np.zeros((pad_front, width)), self._ceps[a:b], np.zeros((pad_back, width))])
+            rel = np.concatenate([np.full(pad_front, PAD_DB), self._rel[a:b], np.full(pad_back, PAD_DB)])
+            probs = self.classifier.probabilities(stack_context(ceps, rel))
+            for j, p in enumerate(probs):
+                frame = start + j
+                self._decide(p, float(self._rel[frame - self._base]), float(self._level[frame - self._base]), frame)
+            self._decided = available
+        keep_from = max(self._base, self._decided - LOOKAHEAD)
+        drop = keep_from - self._base
+        if drop > 0:
+            self._ceps, self._rel, self._level = self._ceps[drop:], self._rel[drop:], self._level[drop:]
+            self._base = keep_from
 
-    def _decide(self, frame: int, probs: np.ndarray) -> None:
+    def _decide(self, probs: np.ndarray, rel: float, level: float, frame: int) -> None:
         smooth = probs if self._prev_probs is None else 0.6 * probs + 0.4 * self._prev_probs
         self._prev_probs = probs
-        level = float(self._level[frame])
-        silent = self._rel[frame] <= -self.below_peak_db or level <= self.floor_db
+        silent = rel <= -self.below_peak_db or level <= self.floor_db
         label = Viseme.SILENCE if silent else CLASSES[int(np.argmax(smooth))]
         if not silent and label is Viseme.SILENCE:
             speech = smooth.copy()
@@ -115,7 +119,7 @@ class AudioVisemeTracker:
             others[_MBP] = 0.0
             label = CLASSES[int(np.argmax(others))]
         if label in _OPEN:
-            weight = float(np.clip((self._rel[frame] + self.below_peak_db) / 25.0, 0.35, 1.0))
+            weight = float(np.clip((rel + self.below_peak_db) / 25.0, 0.35, 1.0))
         elif label in (Viseme.SILENCE, Viseme.MBP):
             weight = 1.0
         else:
@@ -179,9 +183,8 @@ class AudioVisemeTracker:
         """End of stream: decide the remaining frames and close the last shape at the last sample."""
         self._extract(None)
         frames_needed = math.ceil(self._total / self.hop)
-        self._ceps = self._ceps[:frames_needed]
-        self._rel = self._rel[:frames_needed]
-        self._level = self._level[:frames_needed]
+        keep = max(0, frames_needed - self._base)
+        self._ceps, self._rel, self._level = self._ceps[:keep], self._rel[:keep], self._level[:keep]
         self._classify_ready(final=True)
         if self._cand_label is not None:
             self._run_weights.extend(self._cand_weights)

@@ -5,6 +5,7 @@ through PSOLA; visemes and word timings come from piper's per-phoneme alignments
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,9 @@ def load_piper_voice(files: PiperVoiceFiles, threads: int | None = None, downloa
                 f"this Chinese piper voice phonemizes with g2pW: put g2pw.onnx in {g2pw_dir} "
                 "(nothing is downloaded at run time)"
             )
+        for module, package in (("unicode_rbnf", "unicode-rbnf"), ("sentence_stream", "sentence-stream")):
+            if importlib.util.find_spec(module) is None:
+                raise ModuleNotFoundError(f"this Chinese piper voice needs the {package} package")
         voice.download_dir = g2pw_dir.parent
     return voice
 
@@ -142,27 +146,27 @@ class PiperEngine(TTSEngine):
         )
         audio: list[np.ndarray] = []
         alignment: list[tuple[str, int]] = []
+        aligned = True
         for chunk in self.voice.synthesize(spoken, syn, include_alignments=True):
             pcm = np.asarray(chunk.audio_float_array, dtype=np.float32).reshape(-1)
-            if chunk.phoneme_alignments:
-                pieces = [(a.phoneme, int(a.num_samples)) for a in chunk.phoneme_alignments]
+            pieces = [(a.phoneme, int(a.num_samples)) for a in chunk.phoneme_alignments or []]
+            aligned = aligned and bool(pieces)
+            if pieces:
                 drift = len(pcm) - sum(n for _, n in pieces)
                 if drift:  # keep the track exactly as long as the audio
                     symbol, count = pieces[-1]
                     pieces[-1] = (symbol, max(0, count + drift))
-            else:
-                pieces = [("_", len(pcm))]
             if audio:
                 pieces = [(" ", 0), *pieces]
             audio.append(pcm)
             alignment.extend(pieces)
-        if not audio:
-            return Rendered(np.zeros(0, dtype=np.float32), [], [], frozenset({"rate", "variability", "pauses"}))
-        pcm = np.concatenate(audio)
+        pcm = np.concatenate(audio) if audio else np.zeros(0, dtype=np.float32)
+        if not (aligned and audio):
+            # A voice without a duration output: visemes, words and pauses come from the audio.
+            return Rendered(pcm, None, None, frozenset({"rate", "variability"}))
         pcm, alignment = _resize_pauses(pcm, alignment, prosody.pause, self.sample_rate)
-        has_alignment = any(symbol != "_" for symbol, _ in alignment)
-        visemes = visemes_from_alignment(alignment, self.sample_rate, pinyin=self._pinyin) if has_alignment else None
-        words = word_timings(alignment, spoken) if has_alignment else None
+        visemes = visemes_from_alignment(alignment, self.sample_rate, pinyin=self._pinyin)
+        words = word_timings(alignment, spoken)
         return Rendered(pcm, visemes, words, frozenset({"rate", "variability", "pauses"}))
 
 

@@ -1,0 +1,68 @@
+"""Streaming sentence cutting in English and Chinese."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.brain.sentences import SentenceCutter, split_sentences
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hello there! How are you? Fine.", ["Hello there!", "How are you?", "Fine."]),
+        ("It costs $3.50 today. Buy now.", ["It costs $3.50 today.", "Buy now."]),
+        ("Dr. Smith and Mr. Lee said hi. Bye.", ["Dr. Smith and Mr. Lee said hi.", "Bye."]),
+        ("Visit shop.example.com for more. OK", ["Visit shop.example.com for more.", "OK"]),
+        ("Wow!!! Really?! Yes...", ["Wow!!!", "Really?!", "Yes..."]),
+        ('She said "it fits." Great.', ['She said "it fits."', "Great."]),
+        ("1. Pick a size. 2. Pay.", ["1. Pick a size.", "2. Pay."]),
+        ("你好！这个多少钱？今天有优惠。", ["你好！", "这个多少钱？", "今天有优惠。"]),
+        ("好的……我看看。谢谢", ["好的……", "我看看。", "谢谢"]),
+        ("“真的吗？”她问。", ["“真的吗？”", "她问。"]),
+        ("价格是9.9元。快下单！", ["价格是9.9元。", "快下单！"]),
+        ("Mixed 中文。English part. 好！", ["Mixed 中文。", "English part.", "好！"]),
+        ("line one\nline two", ["line one", "line two"]),
+    ],
+)
+def test_split(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Hello there! The price is $3.50. Dr. Who? Yes.", "你好！这个多少钱？我们有9.9元的。好", "A. B. C."],
+)
+def test_streaming_char_by_char_equals_whole(text: str) -> None:
+    cutter = SentenceCutter()
+    out: list[str] = []
+    for ch in text:
+        out += cutter.feed(ch)
+    out += cutter.flush()
+    assert out == split_sentences(text)
+
+
+def test_a_sentence_is_released_when_the_next_character_arrives() -> None:
+    cutter = SentenceCutter()
+    assert cutter.feed("Hi there.") == []
+    assert cutter.feed(" Next") == ["Hi there."]
+    assert cutter.feed("。") == []
+    assert cutter.feed("好") == ["Next。"]
+    assert cutter.pending == "好"
+    assert cutter.flush() == ["好"]
+
+
+def test_long_run_is_cut_at_a_comma() -> None:
+    text = "This sentence goes on, and on, " * 8 + "and ends."
+    parts = split_sentences(text, max_chars=60)
+    assert all(len(p) <= 60 for p in parts)
+    assert " ".join(parts).replace("  ", " ") == " ".join(text.split())
+    zh = "这款面膜补水效果很好，" * 10 + "推荐。"
+    assert all(len(p) <= 40 for p in split_sentences(zh, max_chars=40))
+
+
+def test_flush_empties() -> None:
+    cutter = SentenceCutter()
+    cutter.feed("trailing words")
+    assert cutter.flush() == ["trailing words"]
+    assert cutter.flush() == []
