@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from daemon.config.profile import Profile
 from pipeline.face.protocols import Animator, Performer
@@ -27,6 +28,8 @@ class Components:
     voice: object
     reader: object
     split: Callable[[str], list[str]]
+    brain: object | None = None
+    brain: object | None = None
 
 
 def _timed(label: str, build: Callable[[], object]) -> object:
@@ -49,39 +52,52 @@ def build_face(profile: Profile, size: tuple[int, int] | None = None) -> tuple[A
 
 
 def build_voice(profile: Profile) -> object:
-    v = profile.voice
-    common = {
-        "language": profile.language.code,
-        "rate": v.rate,
-        "emotion_strength": v.emotion_strength,
-        "sentence_pause_ms": v.sentence_pause_ms,
-    }
-    if v.engine == "piper":
-        from pipeline.voice.piper_engine import PiperEngine
+    """The profile's TTS engine (piper, an OpenAI-compatible server, or XTTS)."""
+    from pipeline.voice.factory import build_engine
 
-        return PiperEngine(v.model, speaker=v.speaker, threads=1, **common)
-    if v.engine == "openai":
-        from pipeline.voice.openai_engine import OpenAISpeechEngine
+    options = profile.voice.model_dump()
+    options["threads"] = options.get("threads") or 1  # leave the other core to the face and the LLM
+    return build_engine(**options, language=profile.language.code)
 
-        key = os.environ.get(v.api_key_env) if v.api_key_env else None
-        return OpenAISpeechEngine(str(v.url), model=v.model, voice=v.speaker, api_key=key, **common)
-    from pipeline.voice.xtts_engine import XTTSEngine
 
-    return XTTSEngine(v.model, reference=v.reference, **common)
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "moodcam"
 
 
 def build_reader(profile: Profile) -> object:
-    from pathlib import Path
-
-    from pipeline.brain.embedder import Embedder
+    from pipeline.brain.embedder import shared_embedder
     from pipeline.brain.emotion_reader import EmotionReader
 
-    return EmotionReader(Embedder(), cache_dir=Path.home() / ".cache" / "moodcam")
+    return EmotionReader(shared_embedder(), cache_dir=CACHE_DIR)
+
+
+def build_brain(profile: Profile) -> object:
+    """The responder: LLM backend, emotion reader and policy, knowledge, templates, idle script."""
+    from pipeline.brain.factory import build_responder, make_backend
+
+    b = profile.brain
+    lang = profile.language.code
+    key = os.environ.get(b.api_key_env) if b.api_key_env else None
+    backend = make_backend(**b.backend_options(), api_key=key)  # type: ignore[arg-type]
+    responder = build_responder(
+        b.settings(lang, profile.persona.name, profile.persona.description),
+        backend,
+        policy=profile.emotion.build_policy(),
+        knowledge_path=b.knowledge,
+        templates=b.event_templates(lang),
+        idle_script=b.idle_script,
+        idle_after_s=b.idle_after_s,
+        cache_dir=CACHE_DIR,
+    )
+    responder.warm_up()
+    return responder
 
 
 def build_components(profile: Profile, size: tuple[int, int] | None = None) -> Components:
     """Load every model the profile needs (seconds); raises with the reason when one cannot load."""
     animator, performer = _timed("face", lambda: build_face(profile, size))  # type: ignore[misc]
     voice = _timed("voice", lambda: build_voice(profile))
-    reader = _timed("emotion reader", lambda: build_reader(profile))
-    return Components(animator, performer, voice, reader, voice.plan)  # type: ignore[attr-defined]
+    brain = _timed("brain", lambda: build_brain(profile))
+    reader = brain.reader  # type: ignore[attr-defined]
+    from pipeline.voice.sentences import split_sentences
+
+    return Components(animator, performer, voice, reader, split_sentences, brain)

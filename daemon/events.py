@@ -21,7 +21,9 @@ class Event:
     at: float = field(default_factory=time.time)
 
     def as_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "at": self.at, **self.data}
+        """The event for the WebSocket; a data field named like ours is kept under ``data_``."""
+        out: dict[str, Any] = {f"{k}_" if k in ("kind", "at") else k: v for k, v in self.data.items()}
+        return {"kind": self.kind, "at": self.at, **out}
 
 
 class Subscription:
@@ -62,7 +64,7 @@ class EventBus:
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)
 
-    def publish(self, kind: str, **data: Any) -> Event:
+    def publish(self, kind: str, /, **data: Any) -> Event:
         event = Event(kind, data)
         for sub in list(self._subs):
             sub.put(event)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from daemon.api.auth import TokenGuard
     from daemon.components import Components
+    from daemon.intake import Intake
     from integrations.obs.bridge import OBSBridge
     from integrations.webrtc.hub import WebRTCHub
 
@@ -61,6 +62,7 @@ class Service:
         self._routers: list[APIRouter] = []
         self.webrtc: WebRTCHub | None = None
         self.obs_bridge: OBSBridge | None = None
+        self.intake: Intake | None = None
         self._reloading = asyncio.Lock()
 
     # -- start-up -------------------------------------------------------------------------------
@@ -83,7 +85,7 @@ class Service:
             c.animator,
             c.performer,
             fps=self.profile.outputs.fps,
-            gap_s=self.profile.voice.sentence_pause_ms / 1000.0,
+            gap_s=0.12,  # between utterances; the voice puts its own pause before each sentence
             events=self.events,
         )
         stage.rest = self._rest_emotion(self.profile)
@@ -107,6 +109,8 @@ class Service:
 
     def extra_routers(self, guard: TokenGuard) -> list[APIRouter]:
         routers = list(self._routers)
+        if self.intake is not None:
+            routers.append(self.intake.router(guard))
         if self.webrtc is not None:
             from fastapi import Depends
 
@@ -131,6 +135,10 @@ class Service:
             loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload(None)))
         stage.heartbeat = self.notifier.watchdog
         self.conductor.start()
+        from daemon.intake import Intake
+
+        self.intake = Intake(self)
+        await self.intake.start()
         stage_task = asyncio.create_task(stage.run(self.stop_event), name="stage")
         obs_tasks = self._start_obs()
         server_task = None
@@ -151,6 +159,7 @@ class Service:
         finally:
             ready.cancel()
             self.notifier.stopping()
+            await self.intake.stop()
             await self.conductor.stop()
             await self._stop_obs(obs_tasks)
             if self.webrtc is not None:
@@ -198,6 +207,8 @@ class Service:
 
     def interrupt(self, reason: str = "operator") -> int:
         assert self.conductor is not None
+        if self.components is not None and self.components.brain is not None:
+            self.components.brain.interrupt()  # type: ignore[attr-defined]
         self.metrics.interrupts.labels(reason).inc()
         return self.conductor.interrupt(reason)
 
@@ -215,7 +226,9 @@ class Service:
             self.notifier.reloading()
             try:
                 profile = await asyncio.to_thread(load_profile, target)
-                failures = [r for r in await asyncio.to_thread(check_profile, profile) if r.required and not r.ok]
+                checks = await asyncio.to_thread(check_profile, profile)
+                # our own listening port is busy (we hold it): outputs and api change only on restart
+                failures = [r for r in checks if r.required and not r.ok and r.component != "api"]
                 if failures:
                     raise ComponentUnavailable(failures)
                 from daemon.components import build_components
@@ -247,6 +260,8 @@ class Service:
         self.stage.replace_face(components.animator, components.performer)
         self.stage.rest = self._rest_emotion(profile)
         self.conductor.voice = components.voice
+        if self.intake is not None and components.brain is not None:
+            self.intake.dispatcher.responder = components.brain  # type: ignore[assignment]
         self.components = components
         self.profile = profile.model_copy(update={"outputs": old.outputs, "api": old.api})
         self.profile_path = path
@@ -255,7 +270,17 @@ class Service:
 
     # -- status ---------------------------------------------------------------------------------
     def _queue_depths(self) -> dict[str, int]:
-        return {"jobs": self.conductor.pending} if self.conductor else {}
+        depths = {"jobs": self.conductor.pending} if self.conductor else {}
+        if self.intake is not None:
+            depths["inbox"] = len(self.intake.inbox)
+        return depths
+
+    def _decisions(self) -> list[dict[str, Any]]:
+        """The emotion policy's recent decisions: which rule fired, and why."""
+        brain = self.components.brain if self.components else None
+        policy = getattr(brain, "policy", None)
+        recent = getattr(policy, "recent", None) or []
+        return [d.as_dict() for d in list(recent)[-5:]]
 
     def status_brief(self) -> dict[str, Any]:
         stage = self.stage
@@ -292,6 +317,8 @@ class Service:
             "emotion_override": self._emotion_override.emotion.value if self._emotion_override else None,
             "queues": {"speech": stage.speech.queued, **self._queue_depths()},
             "conductor": self.conductor.status() if self.conductor else None,
+            "intake": self.intake.status() if self.intake else None,
+            "emotion_decisions": self._decisions(),
             "latency": latency,
             "sinks": {
                 r.name: {

@@ -58,7 +58,7 @@ def build_responder(
     ``cache_dir``) and indexes the knowledge file. Raises KnowledgeError for a bad knowledge file."""
     embedder = embedder or shared_embedder()
     facts = load_knowledge(knowledge_path) if knowledge_path is not None else None  # a bad file fails first
-    reader = EmotionReader(embedder, cache_dir=cache_dir)
+    reader = EmotionReader(embedder, cache_dir=cache_dir, names=[settings.persona.name])
     knowledge = KnowledgeIndex(facts, embedder, settings.language) if facts is not None else None
     return Responder(
         backend,

