@@ -151,3 +151,29 @@ def test_sighup_reloads_without_dropping_frames_and_refuses_a_bad_profile(daemon
     r = httpx.post(f"{base}/api/profile", json={"path": str(path)})
     assert r.status_code == 422 and "face.width" in r.json()["detail"]
     path.write_text(good)
+
+
+def test_cli_say_and_status_talk_to_the_daemon(daemon) -> None:
+    _, path, _, _ = daemon
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "daemon.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+
+    said = cli("say", "Thanks for watching!", "--emotion", "happy", "--profile", str(path))
+    assert said.returncode == 0, said.stderr
+    assert json.loads(said.stdout)["job"].startswith("j")
+    status = cli("status", "--profile", str(path))
+    assert status.returncode == 0, status.stderr
+    data = json.loads(status.stdout)
+    assert data["state"] == "streaming" and data["fps"] == 30
+    assert cli("interrupt", "--profile", str(path)).returncode == 0
+
+
+def test_emotion_override_and_back(daemon) -> None:
+    base = daemon[0]
+    assert httpx.post(f"{base}/api/emotion", json={"emotion": "surprised", "intensity": 0.9}).status_code == 200
+    assert httpx.get(f"{base}/api/status").json()["emotion_override"] == "surprised"
+    assert httpx.post(f"{base}/api/emotion", json={"emotion": None}).status_code == 200
+    assert httpx.get(f"{base}/api/status").json()["emotion_override"] is None
