@@ -112,14 +112,21 @@ def create_app(service: Service) -> FastAPI:
             return
         await websocket.accept()
         sub = service.events.subscribe(256)
+        stopping = asyncio.ensure_future(service.stop_event.wait())
         try:
             await websocket.send_json({"kind": "hello", **service.status_brief()})
             while True:
-                event = await sub.queue.get()
-                await websocket.send_json(event.as_json())
+                nxt = asyncio.ensure_future(sub.queue.get())
+                await asyncio.wait({nxt, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not nxt.done():  # the daemon is stopping: say goodbye instead of being cancelled
+                    nxt.cancel()
+                    await websocket.close(code=1001)
+                    return
+                await websocket.send_json(nxt.result().as_json())
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
+            stopping.cancel()
             sub.close()
             with contextlib.suppress(Exception):
                 await websocket.close()
