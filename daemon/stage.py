@@ -129,6 +129,10 @@ class Stage:
             planned.playing = None
             if planned.future is not None:
                 planned.future.cancel()
+            # redraw with the mouth closing: repeating the last picture would hold it open for the lead
+            try:
+                planned.future = self._executor.submit(self._render, planned.index, self.animator, self.performer)
+            except RuntimeError:  # the Stage has stopped
                 planned.future = None
         for runner in self.runners:
             runner.flush()
