@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import live_analysis as la  # noqa: E402
+from live_client import Answer, Bench, growth_by_mapping, metric, questions, smaps  # noqa: E402
 from live_servers import free_port, nginx_rtmp, pulse_null_sink  # noqa: E402
-from live_session import Answer, Bench, growth_by_mapping, metric, questions, smaps  # noqa: E402
 
 from pipeline.blendshapes import zeros  # noqa: E402
 from pipeline.face.animator import PortraitAnimator  # noqa: E402
@@ -181,8 +181,8 @@ async def _run(
             await asyncio.sleep(2.5)  # idle frames: the viewer learns the face at rest
             asked = questions()
             await bench.ask(asked.pop(), "warmup", interrupt=quick)  # loads and warms every model
-            metrics0 = (await http.get("/metrics")).text
-            status0 = (await http.get("/api/status")).json()
+            metrics0 = (await bench.get("/metrics")).text
+            status0 = (await bench.get("/api/status")).json()
             cpu0, t0 = bench.daemon.cpu_times(), time.monotonic()
             maps0 = smaps(proc.pid)
             sampler = asyncio.create_task(bench.sample())
@@ -195,8 +195,8 @@ async def _run(
             cpu1, t1 = bench.daemon.cpu_times(), time.monotonic()
             maps1 = smaps(proc.pid)
             sampler.cancel()
-            metrics1 = (await http.get("/metrics")).text
-            status1 = (await http.get("/api/status")).json()
+            metrics1 = (await bench.get("/metrics")).text
+            status1 = (await bench.get("/api/status")).json()
             arrivals = bench.frame_arrivals()
             window = arrivals[(arrivals >= t0) & (arrivals <= t1)]
             await bench.viewer.close(http)

@@ -48,14 +48,15 @@ class Dispatcher:
         self.on_block = on_block or (lambda rule: None)
         self.idle_poll_s = idle_poll_s
         self._task: asyncio.Task[None] | None = None
-        self._cancel = threading.Event()
+        self._cancels: set[threading.Event] = set()
         self.answered = 0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="dispatcher")
 
     async def stop(self) -> None:
-        self._cancel.set()
+        for cancel in list(self._cancels):
+            cancel.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -78,6 +79,8 @@ class Dispatcher:
 
     def interrupt(self) -> None:
         """Barge-in: stop the reply being generated (the conductor flushes what is queued)."""
+        for cancel in list(self._cancels):
+            cancel.set()
         self.responder.interrupt()
 
     async def _run(self) -> None:
@@ -107,13 +110,19 @@ class Dispatcher:
         responder = self.responder
 
         def lines() -> Iterator[Line]:
-            for sentence in responder.respond_sync(turn, self._cancel):
-                reply["id"] = sentence.reply_id
-                decision = sentence.decision
-                if decision is not None:
-                    log.info("emotion %s for %r: %s", sentence.emotion.emotion.value, sentence.text[:40],
-                             decision.reason if hasattr(decision, "reason") else decision)
-                yield Line(sentence.text, sentence.emotion, sentence.source, sentence.rule)
+            # a fresh cancel flag per reply: an interrupt ends this reply, not every later one
+            cancel = threading.Event()
+            self._cancels.add(cancel)
+            try:
+                for sentence in responder.respond_sync(turn, cancel):
+                    reply["id"] = sentence.reply_id
+                    decision = sentence.decision
+                    if decision is not None:
+                        log.info("emotion %s for %r: %s", sentence.emotion.emotion.value, sentence.text[:40],
+                                 decision.reason if hasattr(decision, "reason") else decision)
+                    yield Line(sentence.text, sentence.emotion, sentence.source, sentence.rule)
+            finally:
+                self._cancels.discard(cancel)
 
         def spoken(job: str, heard: str) -> None:
             if "id" in reply:

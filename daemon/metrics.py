@@ -58,10 +58,10 @@ class _StageCollector(Collector):
         for runner in stage.runners:
             dropped.add_metric([runner.name], runner.stats.dropped)
             reopen.add_metric([f"sink:{runner.name}"], runner.stats.reopens)
-        for component, count in self.reconnects.items():
-            reopen.add_metric([component], count)
             up.add_metric([runner.name], 1.0 if runner.stats.up else 0.0)
             depth.add_metric([f"sink:{runner.name}"], runner.depth)
+        for component, count in self.reconnects.items():
+            reopen.add_metric([component], count)
         depth.add_metric(["speech"], stage.speech.queued)
         for name, value in self._queues().items():
             depth.add_metric([name], value)

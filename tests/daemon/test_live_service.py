@@ -125,6 +125,8 @@ async def test_hostile_chat_is_blocked_and_never_spoken(daemon) -> None:
     assert status["intake"]["inbox"]["stats"]["blocked"] >= 1
     metrics = httpx.get(f"{base}/metrics").text
     assert 'moodcam_moderation_blocks_total{rule="injection' in metrics
+    assert 'moodcam_sink_up{sink="preview"} 1.0' in metrics and 'moodcam_sink_up{sink="file"}' not in metrics
+    assert 'moodcam_queue_depth{queue="sink:preview"}' in metrics
 
 
 def test_sighup_reloads_without_dropping_frames_and_refuses_a_bad_profile(daemon) -> None:

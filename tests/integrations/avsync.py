@@ -155,7 +155,8 @@ def pair_offsets(mouth: np.ndarray, audio: np.ndarray, expected: int, tolerance:
     otherwise pass unnoticed.
     """
     assert len(audio) == expected, f"found {len(audio)} audio bursts, expected {expected}"
-    assert len(mouth) == expected, f"found {len(mouth)} mouth openings, expected {expected}"
+    # a frame repeated under load can split one opening in two: every burst must still find its own
+    assert len(mouth) >= expected, f"found {len(mouth)} mouth openings, expected {expected}"
     out = []
     for a in audio:
         k = int(np.argmin(np.abs(mouth - a)))

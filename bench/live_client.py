@@ -100,6 +100,17 @@ class Bench:
         self.late: list[tuple[float, int]] = []
         self.answers: list[Answer] = []
 
+    async def get(self, path: str, tries: int = 3) -> httpx.Response:
+        """GET with a retry: on a loaded machine the daemon may drop a keep-alive connection."""
+        for attempt in range(tries):
+            try:
+                return await self.http.get(path)
+            except httpx.TransportError:
+                if attempt == tries - 1:
+                    raise
+                await asyncio.sleep(0.2)
+        raise AssertionError("unreachable")
+
     def frame_arrivals(self) -> np.ndarray:
         """Monotonic arrival of each video frame's first packet, in order."""
         assert self.viewer is not None
@@ -109,7 +120,7 @@ class Bench:
         return np.array(sorted(first.values()))
 
     async def ask(self, text: str, viewer: str, interrupt: bool) -> Answer:
-        before = latency_sums((await self.http.get("/api/status")).json())
+        before = latency_sums((await self.get("/api/status")).json())
         answer = Answer(posted=time.time())
         r = await self.http.post("/api/chat", json={"platform": "bench", "viewer": viewer, "text": text,
                                                     "kind": "question"})
@@ -125,7 +136,7 @@ class Bench:
         arrivals = self.frame_arrivals() + self.wall
         later = arrivals[arrivals >= answer.start]
         answer.first_frame = float(later[0]) if later.size else None
-        after = latency_sums((await self.http.get("/api/status")).json())
+        after = latency_sums((await self.get("/api/status")).json())
         answer.stages = {k: 1000 * (after[k] - before.get(k, 0.0)) for k in after}
         if interrupt and await self.generated() and await self.while_sounding():
             called = time.monotonic()
@@ -138,12 +149,12 @@ class Bench:
     async def generated(self, timeout: float = 10.0) -> bool:
         """Wait until the reply has been generated in full (only its speech is left to play).
 
-        An interrupt while the reply is still being generated leaves the dispatcher's cancel flag
-        set and every later reply silent, so interrupts wait for this (see the report).
+        An interrupt while the reply is still being generated currently leaves the dispatcher's
+        cancel flag set, which silences every later reply; so the interrupts here wait for this.
         """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            status = (await self.http.get("/api/status")).json()
+            status = (await self.get("/api/status")).json()
             if (status.get("conductor") or {}).get("current") is None:
                 return bool(status["speaking"])
             await asyncio.sleep(0.05)
@@ -174,7 +185,7 @@ class Bench:
     async def until_quiet(self, timeout: float = 45.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            status = (await self.http.get("/api/status")).json()
+            status = (await self.get("/api/status")).json()
             conductor = status.get("conductor") or {}
             if not status["speaking"] and conductor.get("current") is None and not conductor.get("queued"):
                 return
@@ -187,35 +198,37 @@ class Bench:
             with contextlib.suppress(psutil.Error):
                 self.rss.append(self.daemon.memory_info().rss / 2**20)
             with contextlib.suppress(httpx.HTTPError):
-                late = (await self.http.get("/api/status")).json()["late_frames"]
+                late = (await self.get("/api/status")).json()["late_frames"]
                 if last is not None and late > last:
                     self.late.append((time.monotonic(), late - last))
                 last = late
             await asyncio.sleep(2.0)
 
 
-def smaps(pid: int) -> dict[str, float]:
-    """Resident MB of each mapping of a process, keyed by address range and what it maps."""
-    out: dict[str, float] = {}
-    key = ""
+def smaps(pid: int) -> dict[str, tuple[float, float]]:
+    """(resident MB, size MB) of each mapping of a process, keyed by start address and what it maps."""
+    out: dict[str, tuple[float, float]] = {}
+    key, size = "", 0.0
     with contextlib.suppress(OSError), open(f"/proc/{pid}/smaps") as f:
         for line in f:
             head = line.split()
             if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-                key = f"{head[0]} {head[5] if len(head) > 5 else '[anon]'}"
+                lo, hi = (int(x, 16) for x in head[0].split("-"))
+                key, size = f"{lo:x} {head[5] if len(head) > 5 else '[anon]'}", (hi - lo) / 2**20
             elif head[0] == "Rss:":
-                out[key] = int(head[1]) / 1024
+                out[key] = (int(head[1]) / 1024, size)
     return out
 
 
-def growth_by_mapping(before: dict[str, float], after: dict[str, float], top: int = 6) -> dict[str, float]:
+def growth_by_mapping(
+    before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]], top: int = 6
+) -> dict[str, float]:
     """Where resident memory grew: the mappings that grew most (named by what they map and their size)."""
     grown = []
-    for key, mb in after.items():
-        delta = mb - before.get(key, 0.0)
+    for key, (mb, size) in after.items():
+        delta = mb - before.get(key, (0.0, 0.0))[0]
         if delta > 0.5:
-            lo, hi = (int(x, 16) for x in key.split()[0].split("-"))
-            grown.append((delta, f"{key.split(' ', 1)[1]} ({(hi - lo) / 2**20:.0f} MB mapping)"))
+            grown.append((delta, f"{key.split(' ', 1)[1]} ({size:.0f} MB mapping)"))
     grown.sort(reverse=True)
     merged: dict[str, float] = {}
     for delta, name in grown:
