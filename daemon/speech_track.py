@@ -11,20 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.utterance import Utterance, WordTiming
-
-
-def resample(audio: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
-    """Band-limited enough for speech: linear interpolation after a light low-pass when downsampling."""
-    if src_rate == dst_rate or audio.size == 0:
-        return audio.astype(np.float32, copy=False)
-    n_out = round(audio.size * dst_rate / src_rate)
-    src = audio.astype(np.float32, copy=False)
-    if dst_rate < src_rate:
-        width = max(1, round(src_rate / dst_rate))
-        kernel = np.ones(width, dtype=np.float32) / width
-        src = np.convolve(src, kernel, mode="same").astype(np.float32)
-    positions = np.arange(n_out, dtype=np.float64) * (src_rate / dst_rate)
-    return np.interp(positions, np.arange(src.size), src).astype(np.float32)
+from pipeline.voice.resample import resample
 
 
 @dataclass(slots=True)
