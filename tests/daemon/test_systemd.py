@@ -30,6 +30,7 @@ from daemon.install_service import (
     moodcam_executable,
     render_unit,
 )
+from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEMD_DIR = ROOT / "systemd"
@@ -37,10 +38,6 @@ PID1 = Path("/proc/1/comm").read_text().strip()
 UNIT_DIR_SYSTEM = Path("/etc/systemd/system")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def small_profile(folder: Path, port: int, extra: str = "") -> Path:
