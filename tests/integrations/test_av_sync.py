@@ -59,6 +59,7 @@ FPS, W, H, SR = 30, 256, 256, 48_000
 SINK = "moodcam_voice"
 DEVICE_LATENCY_MS = 60
 TOLERANCE_MS = 20.0
+DRIFT_MS = 10.0  # WebRTC arrival times on a loaded 2-core machine scatter by +/-6 ms per event
 LEAD_MS = VISUAL_LEAD_S * 1000
 
 
@@ -214,9 +215,15 @@ def _container_report(run: Run, path: Path, sink: str) -> tuple[avsync.SyncRepor
 
 
 def _check(report: avsync.SyncReport) -> None:
+    """Every event within the tolerance, and no trend across the utterance beyond the events' scatter.
+
+    The bursts span about 3.5 s, so a real clock drift (a rate off by 100 ppm) would move the offset
+    by well under a millisecond here; the trend bound only catches a sink that slides steadily within
+    one utterance.  Drift over ten minutes is measured by bench/live.py.
+    """
     print(report.line())
     assert np.abs(report.net_ms).max() <= TOLERANCE_MS, report.line()
-    assert abs(report.drift_ms) <= 5.0, report.line()
+    assert abs(report.drift_ms) <= DRIFT_MS, report.line()
 
 
 def test_stage_run_was_clean(run: Run) -> None:
