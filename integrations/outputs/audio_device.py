@@ -30,6 +30,7 @@ from pipeline.frames import MediaTick
 log = logging.getLogger(__name__)
 
 STAGE_RATE = 48000
+SILENCE = 1e-3  # -60 dBFS: below this a dropped stretch cannot be heard as a skip
 
 NULL_SINK_HINT = (
     "Linux: pactl load-module module-null-sink sink_name=moodcam rate=48000 channels=2 "
@@ -48,12 +49,23 @@ class JitterBuffer:
     Playback starts (and restarts after an underflow) once ``target`` samples are waiting.  When
     more than ``limit`` are waiting the oldest are dropped down to halfway between the two, so a
     drifting clock costs one short skip now and then instead of ever-growing latency.
+
+    A backlog below the limit would otherwise stay for good: a device that starts pulling late (a
+    fresh PulseAudio stream takes up to 2 s) leaves everything pushed meanwhile queued, and the
+    voice plays that much behind the picture.  So over every ``window`` samples played the lowest
+    level is noted; if even that low point stood more than ``slack`` above the target, the excess
+    is dropped as far as it is silent (idle audio, a pause between sentences), never inside a
+    word.
     """
 
-    def __init__(self, target: int, limit: int) -> None:
+    def __init__(self, target: int, limit: int, window: int | None = None, slack: int | None = None) -> None:
         if not 0 < target < limit:
             raise ValueError("need 0 < target < limit")
         self.target, self.limit = target, limit
+        self.window = window if window is not None else 4 * limit
+        self.slack = slack if slack is not None else max(1, target // 4)
+        self._window_played = 0
+        self._window_low: int | None = None
         self.capacity = limit
         self._low_mark = (target + limit) // 2
         self._ring = np.zeros(self.capacity, np.float32)
@@ -114,13 +126,35 @@ class JitterBuffer:
                 self.underflows += 1
                 self.underflow_samples += n - take
                 self._primed = False  # refill to the target before playing again
+                self._window_played, self._window_low = 0, None
+            else:
+                self._settle(take)
         return out
+
+    def _settle(self, played: int) -> None:
+        """Note the level after a pull; at the end of a window, drop a standing backlog of silence."""
+        low = self._level if self._window_low is None else min(self._window_low, self._level)
+        self._window_low, self._window_played = low, self._window_played + played
+        if self._window_played < self.window:
+            return
+        self._window_played, self._window_low = 0, None
+        excess = low - self.target
+        if excess <= self.slack:
+            return
+        head = np.roll(self._ring, -self._read)[:excess] if self._read + excess > self.capacity else (
+            self._ring[self._read : self._read + excess])
+        loud = np.flatnonzero(np.abs(head) > SILENCE)
+        drop = int(loud[0]) if len(loud) else excess  # the silence before the next sound, at most
+        self._read = (self._read + drop) % self.capacity
+        self._level -= drop
+        self.trimmed_samples += drop
 
     def clear(self) -> None:
         """Drop everything buffered (interrupt)."""
         with self._lock:
             self._read, self._level = 0, 0
             self._primed = self._started = False
+            self._window_played, self._window_low = 0, None
 
 
 class StreamResampler:
@@ -313,7 +347,9 @@ class AudioDeviceSink(Sink):
             rate = int(stream.samplerate)
             self._resampler = StreamResampler(self.stage_rate, rate)
             target_samples = max(1, int(rate * latency))
-            self.buffer = JitterBuffer(target_samples, target_samples + int(rate * self.max_extra_ms / 1000))
+            self.buffer = JitterBuffer(
+                target_samples, target_samples + int(rate * self.max_extra_ms / 1000), window=rate // 2
+            )
             stream.start()
         finally:
             if target.pulse_sink:

@@ -41,7 +41,7 @@ class FakeLoopback(Operations):  # type: ignore[misc]
 
     def __init__(self, outdir: Path) -> None:
         self.outdir = outdir
-        self.lock = threading.Lock()
+        self.guard = threading.Lock()
         self.fmt: dict[str, object] | None = None
         self.out = open(outdir / "frames.raw", "wb", buffering=0)  # noqa: SIM115 - lives as long as the mount
         self.now = time.time_ns()
@@ -83,7 +83,7 @@ class FakeLoopback(Operations):  # type: ignore[misc]
                 width, height, pixfmt = struct.unpack_from("III", raw, 8)
                 fourcc = struct.pack("I", pixfmt).decode("ascii", "replace")
                 size = int(width * height * FRAME_BYTES.get(fourcc, 3 / 2))
-                with self.lock:
+                with self.guard:
                     self.fmt = {"width": width, "height": height, "fourcc": fourcc, "sizeimage": size}
                     (self.outdir / "format.json").write_text(json.dumps(self.fmt))
             if self.fmt:
@@ -95,7 +95,7 @@ class FakeLoopback(Operations):  # type: ignore[misc]
         raise FuseOSError(errno.ENOTTY)
 
     def write(self, path: str, data: bytes, offset: int, fh: int) -> int:
-        with self.lock:
+        with self.guard:
             self.out.write(data)
         return len(data)
 

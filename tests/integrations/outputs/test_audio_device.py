@@ -185,3 +185,28 @@ def test_stream_resampler_is_seamless() -> None:
     assert abs(len(out) - 44100) <= 1
     expected = np.sin(2 * np.pi * 440 * np.arange(len(out)) / 44100)
     assert np.abs(out - expected).max() < 0.01
+
+
+def test_jitter_buffer_drops_a_standing_backlog_of_silence_only() -> None:
+    """A device that starts late leaves a backlog; it goes where it is silent, never inside sound."""
+    buf = JitterBuffer(target=100, limit=1000, window=200, slack=20)
+    buf.push(np.zeros(600, np.float32))  # queued while the device was not pulling yet
+    buf.push(np.full(300, 0.5, np.float32))  # a word right behind it
+    played = []
+    for _ in range(30):  # steady state: what is pushed is pulled
+        buf.push(np.zeros(50, np.float32))
+        played.append(buf.pull(50))
+    assert buf.level <= 100 + 50 + 20, f"backlog kept: level {buf.level}"
+    assert buf.trimmed_samples >= 600
+    out = np.concatenate(played)
+    word = np.flatnonzero(out == 0.5)
+    assert len(word) == 300 and word[-1] - word[0] == 299, "the word was cut"
+    assert word[0] <= 200, "the silence before the word was not dropped (one window in)"
+
+    loud = JitterBuffer(target=100, limit=1000, window=200, slack=20)
+    loud.push(np.full(700, 0.5, np.float32))
+    for _ in range(8):
+        loud.push(np.full(50, 0.5, np.float32))
+        loud.pull(50)
+    assert loud.trimmed_samples == 0, "sound was dropped"
+    assert loud.level == 700
