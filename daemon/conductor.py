@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 class Voice(Protocol):
-    def synthesize(self, text: str, emotion: EmotionState) -> Utterance: ...
+    def stream(self, text: str, emotion: EmotionState | None = None) -> Iterator[Utterance]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,7 @@ class Line:
     emotion: EmotionState
     source: str = "operator"
     rule: str | None = None
+    continues: bool = False  # the rest of a sentence whose first clause was the line before
 
 
 @dataclass(slots=True)
@@ -176,24 +177,8 @@ class Conductor:
             while (line := await lines.get()) is not None:
                 if first:
                     self.observe("brain_first_sentence", time.monotonic() - started)
-                t0 = time.monotonic()
-                async with self.voice_lock:
-                    utterance = await asyncio.to_thread(self.voice.synthesize, line.text, line.emotion)
-                self.observe("voice_first_audio" if first else "voice_sentence", time.monotonic() - t0)
+                await self._speak(job, line, first)
                 first = False
-                job.utterances[utterance.id] = line.text
-                self._by_utterance[utterance.id] = job
-                self.events.publish(
-                    "reply",
-                    job=job.id,
-                    text=line.text,
-                    emotion=line.emotion.emotion.value,
-                    intensity=line.emotion.intensity,
-                    source=line.source,
-                    rule=line.rule,
-                )
-                if not self.stage.say(utterance):
-                    log.warning("speech queue full: dropped %r", line.text[:40])
         finally:
             cancelled = True
             # drain so the producer thread never blocks on a full queue
@@ -201,6 +186,41 @@ class Conductor:
                 with contextlib.suppress(asyncio.QueueEmpty):
                     lines.get_nowait()
                 await asyncio.sleep(0.01)
+
+    async def _speak(self, job: Job, line: Line, first: bool) -> None:
+        """Synthesise ``line`` piece by piece (a long first sentence clause by clause), each piece
+        going to the Stage as soon as it is ready, so the first audio does not wait for the rest."""
+        pieces = self.voice.stream(line.text, line.emotion)
+        t0 = time.monotonic()
+        announced = False
+        try:
+            while True:
+                async with self.voice_lock:
+                    utterance = await asyncio.to_thread(next, pieces, None)
+                if utterance is None:
+                    return
+                if not announced:
+                    self.observe("voice_first_audio" if first else "voice_sentence", time.monotonic() - t0)
+                    utterance.continues = line.continues
+                    self.events.publish(
+                        "reply",
+                        job=job.id,
+                        text=line.text,
+                        emotion=line.emotion.emotion.value,
+                        intensity=line.emotion.intensity,
+                        source=line.source,
+                        rule=line.rule,
+                    )
+                    announced = True
+                job.utterances[utterance.id] = utterance.text
+                self._by_utterance[utterance.id] = job
+                if not self.stage.say(utterance):
+                    log.warning("speech queue full: dropped %r", utterance.text[:40])
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                with contextlib.suppress(ValueError):  # cancelled mid-piece: it ends in its thread
+                    close()
 
     async def _watch_speech(self) -> None:
         async for event in self._speech_events:

@@ -79,7 +79,8 @@ def render_clip(
     )
     for utt in utterances:
         track.enqueue(utt)
-    speech_s = sum(u.duration for u in utterances) + gap_s * max(0, len(utterances) - 1)
+    gaps = sum(1 for u in utterances[1:] if not u.continues)
+    speech_s = sum(u.duration for u in utterances) + gap_s * gaps
     total = int((lead_in_s + speech_s + tail_s) * fps) + 1
     width, height = animator.size
     encoder = AVEncoder(output, width, height, fps, sample_rate=sample_rate, fmt="mp4", preset="medium")

@@ -82,10 +82,11 @@ class SpeechTrack:
             if self._playing is None:
                 if not self._queue:
                     break
-                begin = max(pos, self._last_end + self.gap)
+                utt = self._queue[0]
+                begin = max(pos, self._last_end + (0 if utt.continues else self.gap))
                 if begin >= end:
                     break
-                utt = self._queue.popleft()
+                self._queue.popleft()
                 audio = resample(utt.audio, utt.sample_rate, self.sample_rate)
                 self._playing = Playing(utt, begin, audio, self.sample_rate)
                 started.append(self._playing)

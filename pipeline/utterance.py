@@ -31,7 +31,9 @@ class WordTiming:
 class Utterance:
     """Text, feeling, float32 mono audio, its sample rate, and the viseme track on the same clock.
 
-    Time inside an utterance is counted in samples of its own audio.
+    Time inside an utterance is counted in samples of its own audio.  ``continues`` marks the next
+    piece of the same reply streamed on its own (a clause, or a sentence whose pause is already in
+    its audio): it follows the previous utterance directly, without the gap between replies.
     """
 
     text: str
@@ -41,6 +43,7 @@ class Utterance:
     visemes: list[VisemeKey] = field(default_factory=list)
     words: list[WordTiming] = field(default_factory=list)
     id: str = field(default_factory=next_utterance_id)
+    continues: bool = False
 
     def __post_init__(self) -> None:
         if self.audio.ndim != 1:

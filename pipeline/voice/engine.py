@@ -112,12 +112,14 @@ class TTSEngine(ABC):
 
     def stream(self, text: str, emotion: EmotionState | None = None) -> Iterator[Utterance]:
         """One Utterance per sentence (per clause for a long first sentence), each yielded as soon as
-        it is synthesised; every sentence after the first starts with the sentence pause.  Stop
-        iterating to interrupt."""
+        it is synthesised; every sentence after the first starts with the sentence pause, and every
+        piece after the first ``continues`` (played right after the one before).  Stop iterating to
+        interrupt."""
         first = True
         for piece, starts_sentence in self.plan(text):
             utterance = self.say_sentence(piece, emotion, pause_before=starts_sentence and not first)
             if utterance is not None:
+                utterance.continues = not first
                 first = False
                 yield utterance
 
@@ -131,6 +133,7 @@ class TTSEngine(ABC):
             for sentence in sentences:
                 utterance = self.say_sentence(strip_markup(sentence), emotion, pause_before=not first)
                 if utterance is not None:
+                    utterance.continues = not first
                     first = False
                     yield utterance
 
