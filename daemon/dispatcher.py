@@ -120,7 +120,7 @@ class Dispatcher:
                     if decision is not None:
                         log.info("emotion %s for %r: %s", sentence.emotion.emotion.value, sentence.text[:40],
                                  decision.reason if hasattr(decision, "reason") else decision)
-                    yield Line(sentence.text, sentence.emotion, sentence.source, sentence.rule)
+                    yield Line(sentence.text, sentence.emotion, sentence.source, sentence.rule, sentence.continues)
             finally:
                 self._cancels.discard(cancel)
 

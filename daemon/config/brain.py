@@ -35,6 +35,15 @@ class BrainConfig(Section):
     )
     max_sentences: int = Field(3, ge=1, le=20, title="Max sentences", description="Replies are cut after this many.")
     max_tokens: int = Field(120, ge=8, le=2048, title="Max tokens", description="Token budget of one reply.")
+    first_clause_chars: int = Field(
+        12,
+        ge=0,
+        le=200,
+        title="First clause",
+        description="The reply's first clause is spoken as soon as the model has written it: at its first "
+        "comma after at least this many letters (CJK characters), not at the end of the sentence "
+        "(0 = wait for the whole first sentence).",
+    )
     temperature: float = Field(0.6, ge=0.0, le=2.0, title="Temperature", description="Sampling temperature.")
     seed: int = Field(1234, ge=0, title="Seed", description="Sampling seed (reproducible replies).")
     threads: int = Field(
@@ -172,6 +181,7 @@ class BrainConfig(Section):
             persona=Persona(persona_name, persona_description),
             max_sentences=self.max_sentences,
             max_tokens=self.max_tokens,
+            first_clause_chars=self.first_clause_chars,
             temperature=self.temperature,
             seed=self.seed,
             force_tag=self.force_tag,

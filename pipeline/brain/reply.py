@@ -22,7 +22,8 @@ def next_reply_id() -> str:
 class ReplySentence:
     """A sentence to speak. ``rule``: the policy rule that set ``emotion`` (None: the reply's own).
 
-    ``guarded`` is set when the sentence replaced a claim the knowledge does not back.
+    ``guarded`` is set when the sentence replaced a claim the knowledge does not back;
+    ``continues`` when it is the rest of a sentence whose first clause went ahead of it.
     """
 
     text: str
@@ -33,3 +34,4 @@ class ReplySentence:
     index: int = 0
     decision: Decision | None = None
     guarded: bool = False
+    continues: bool = False

@@ -26,7 +26,7 @@ from pipeline.brain.memory import ConversationMemory
 from pipeline.brain.policy import EmotionPolicy
 from pipeline.brain.prompt import STOP, Persona, build_messages, system_prompt
 from pipeline.brain.reply import ReplySentence, Source, next_reply_id
-from pipeline.brain.sentences import SentenceCutter, split_sentences
+from pipeline.brain.sentences import SentenceCutter, continues_sentence, split_sentences
 from pipeline.brain.tag_stream import Tag, TagStream
 from pipeline.emotion import Emotion, EmotionState
 from pipeline.turn import Turn, TurnKind
@@ -54,6 +54,7 @@ class BrainSettings:
     knowledge_min_score: float = 0.81
     check_line: str | None = None
     max_sentence_chars: int = 160
+    first_clause_chars: int = 12
     memory_turns: int = 6
 
 
@@ -204,7 +205,9 @@ class Responder:
         params = GenerationParams(
             max_tokens=s.max_tokens, temperature=s.temperature, seed=s.seed, force_tag=s.force_tag, stop=STOP
         )
-        tags, cutter = TagStream(), SentenceCutter(max_chars=s.max_sentence_chars)
+        tags, cutter = TagStream(), SentenceCutter(
+            max_chars=s.max_sentence_chars, first_clause_chars=s.first_clause_chars
+        )
         active: Tag | None = None  # the tag in force for new text
         buffered: Tag | None = None  # the tag in force when the text now in the cutter began
         said: list[tuple[str, EmotionState]] = []
@@ -222,12 +225,12 @@ class Responder:
                     if not cutter.pending.strip():
                         buffered = active
                     for text in cutter.feed(event.text):
-                        sentence = self._llm_sentence(text, buffered, viewer, allowed, reply_id, len(said))
+                        sentence = self._llm_sentence(text, buffered, viewer, allowed, reply_id, said)
                         buffered = active
                         said.append((sentence.text, sentence.decision.reply if sentence.decision else viewer))
                         self.memory.add_reply(reply_id, turn.viewer, sentence.text)
                         yield sentence
-                        stopped = sentence.guarded or len(said) >= s.max_sentences
+                        stopped = sentence.guarded or _whole(said) >= s.max_sentences
                         if stopped or cancel.is_set():
                             break
                     if stopped or cancel.is_set():
@@ -248,8 +251,8 @@ class Responder:
             rest += cutter.flush()
             if truncated and said:
                 rest = []  # cut at the token limit: end on the last whole sentence
-            for text in rest[: max(0, s.max_sentences - len(said))]:
-                sentence = self._llm_sentence(text, buffered or active, viewer, allowed, reply_id, len(said))
+            for text in rest[: max(0, s.max_sentences - _whole(said))]:
+                sentence = self._llm_sentence(text, buffered or active, viewer, allowed, reply_id, said)
                 said.append((sentence.text, sentence.decision.reply if sentence.decision else viewer))
                 self.memory.add_reply(reply_id, turn.viewer, sentence.text)
                 yield sentence
@@ -261,14 +264,18 @@ class Responder:
     # -- sentences --------------------------------------------------------------------------------
 
     def _llm_sentence(
-        self, text: str, tag: Tag | None, viewer: EmotionState, allowed: Allowed, reply_id: str, index: int
+        self, text: str, tag: Tag | None, viewer: EmotionState, allowed: Allowed, reply_id: str,
+        said: list[tuple[str, EmotionState]],
     ) -> ReplySentence:
+        index = len(said)
+        continues = bool(said) and continues_sentence(said[-1][0])
         verdict = check_claims(text, allowed)
         if not verdict.ok:
             log.info("reply %s sentence %d replaced: %s", reply_id, index, verdict.reason)
             line = self._check_line()
             decision = self.policy.decide(viewer, EmotionState(Emotion.CONCERNED, 0.3), new_reply=index == 0)
-            return ReplySentence(line, decision.shown, decision.rule, "llm", reply_id, index, decision, guarded=True)
+            return ReplySentence(line, decision.shown, decision.rule, "llm", reply_id, index, decision, guarded=True,
+                                 continues=continues)
         reads = None
         if tag is not None and tag.emotion is not None:
             level = 0.0 if tag.emotion is Emotion.NEUTRAL else (tag.intensity or TAG_INTENSITY)
@@ -281,7 +288,7 @@ class Responder:
             log.info("reply %s sentence %d: no valid tag (%s), read as %s", reply_id, index,
                      tag.raw if tag else "none", reply.emotion.value)
         decision = self.policy.decide(viewer, reply, reads, new_reply=index == 0)
-        return ReplySentence(text, decision.shown, decision.rule, "llm", reply_id, index, decision)
+        return ReplySentence(text, decision.shown, decision.rule, "llm", reply_id, index, decision, continues=continues)
 
     def _fixed(
         self,
@@ -311,7 +318,10 @@ class Responder:
         for index, (text, feel) in enumerate(cached):
             decision = self.policy.decide(viewer, feel, new_reply=index == 0)
             self.memory.add_reply(reply_id, turn.viewer, text)
-            yield ReplySentence(text, decision.shown, decision.rule, "cache", reply_id, index, decision)
+            continues = index > 0 and continues_sentence(cached[index - 1][0])
+            yield ReplySentence(
+                text, decision.shown, decision.rule, "cache", reply_id, index, decision, continues=continues
+            )
 
     def _reads(self, text: str) -> EmotionState:
         """How a sentence of ours reads; an unsure reading counts as neutral."""
@@ -319,3 +329,8 @@ class Responder:
 
     def _check_line(self) -> str:
         return check_line(self.settings.language, self.settings.check_line)
+
+
+def _whole(said: list[tuple[str, EmotionState]]) -> int:
+    """Whole sentences said so far (a first clause sent ahead is not one)."""
+    return sum(1 for text, _ in said if not continues_sentence(text))

@@ -11,6 +11,7 @@ import re
 HARD_ENDS = frozenset("。！？!?；;…\n")
 CLOSERS = frozenset("\"'”’)）」』】]》")
 SOFT_BREAKS = "，,、：:—"
+CLAUSE_MARKS = "，,、：:"
 ABBREVIATIONS = frozenset(
     ("mr", "mrs", "ms", "dr", "st", "vs", "etc", "e.g", "i.e", "no", "approx", "jr", "sr", "inc", "ltd", "co")
 )
@@ -24,9 +25,11 @@ def _is_cjk(ch: str) -> bool:
 class SentenceCutter:
     """Feed text pieces; get complete sentences back. ``flush`` at the end of the reply."""
 
-    def __init__(self, max_chars: int = 160, min_chars: int = 2) -> None:
+    def __init__(self, max_chars: int = 160, min_chars: int = 2, first_clause_chars: int = 0) -> None:
         self.max_chars = max_chars
         self.min_chars = min_chars
+        self.first_clause_chars = first_clause_chars
+        self._released = False  # has anything been released yet (the first clause may go early)
         self._buf = ""
         self._carry = ""  # a too-short sentence waiting to be joined to the next one
 
@@ -42,9 +45,12 @@ class SentenceCutter:
             cut = self._find_end(final=False)
             if cut is None:
                 cut = self._soft_cut()
+            if cut is None and not self._released and self.first_clause_chars > 0:
+                cut = self._first_clause_cut()
             if cut is None:
                 break
             self._emit(self._buf[:cut], out)
+            self._released = self._released or bool(out)
             self._buf = self._buf[cut:]
         return out
 
@@ -101,6 +107,19 @@ class SentenceCutter:
                 return False  # Dr. Smith, J. K.
         return True
 
+    def _first_clause_cut(self) -> int | None:
+        """Just past the first clause mark with ``first_clause_chars`` letters before it, once the
+        character after it has arrived (a digit there means "3,000", not a clause)."""
+        buf = self._buf
+        for i, ch in enumerate(buf[:-1]):
+            if ch not in CLAUSE_MARKS:
+                continue
+            if ch in ",:" and i > 0 and buf[i - 1].isdigit() and buf[i + 1].isdigit():
+                continue
+            if len(_WORDISH.findall(self._carry + buf[:i])) >= self.first_clause_chars:
+                return i + 1
+        return None
+
     def _soft_cut(self) -> int | None:
         """A long run without an end is cut at its last comma so speech is not held back."""
         if len(self._buf) <= self.max_chars:
@@ -110,6 +129,12 @@ class SentenceCutter:
         if pos <= 0:
             pos = head.rfind(" ")
         return (pos + 1) if pos > 0 else self.max_chars
+
+
+def continues_sentence(previous: str) -> bool:
+    """Whether the piece after ``previous`` is the rest of its sentence (``previous`` was cut at a
+    clause mark, early or for length), to be spoken on without a sentence pause."""
+    return bool(previous) and previous[-1] in SOFT_BREAKS
 
 
 def split_sentences(text: str, max_chars: int = 160) -> list[str]:

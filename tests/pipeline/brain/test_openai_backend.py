@@ -144,7 +144,7 @@ def test_responder_over_the_server(server: str, reader) -> None:
     responder = Responder(backend, reader, EmotionPolicy(), BrainSettings(max_sentences=2, max_tokens=48))
     try:
         sentences = list(responder.respond_sync(Turn("ann", "test", "I'm so sad, my cat is sick", TurnKind.CHAT)))
-        assert 1 <= len(sentences) <= 2
+        assert 1 <= sum(1 for s in sentences if not s.continues) <= 2  # a first clause may go ahead
         for sentence in sentences:
             assert sentence.source == "llm" and "[" not in sentence.text
             assert sentence.decision is not None

@@ -280,3 +280,13 @@ def test_host_turns_see_the_whole_stream(make) -> None:
     contents = [m["content"] for m in backend.prompts[1]]
     assert "ann says: I love the blue one" in contents
     assert contents[-1].endswith("The host says: let's read the chat")
+
+
+def test_a_first_clause_is_sent_ahead_and_the_rest_continues_it(make) -> None:
+    pieces = ["[happy]", "Oh", ",", " this", " lamp", " is", " lovely", ",", " and", " it", " folds", ".",
+              " Ask", " me", " anything", ".", " More", ".", " Even", " more", "."]
+    responder = make(ScriptedBackend(pieces), max_sentences=2)
+    sentences = list(responder.respond_sync(chat("tell me about the lamp")))
+    assert [s.text for s in sentences] == ["Oh, this lamp is lovely,", "and it folds.", "Ask me anything."]
+    assert [s.continues for s in sentences] == [False, True, False]
+    assert [s.index for s in sentences] == [0, 1, 2]

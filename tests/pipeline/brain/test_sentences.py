@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.brain.sentences import SentenceCutter, split_sentences
+from pipeline.brain.sentences import SentenceCutter, continues_sentence, split_sentences
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,35 @@ def test_flush_empties() -> None:
     cutter.feed("trailing words")
     assert cutter.flush() == ["trailing words"]
     assert cutter.flush() == []
+
+
+def _fed(cutter: SentenceCutter, pieces: list[str]) -> list[tuple[int, str]]:
+    """(index of the piece whose arrival released it, text) for every sentence released."""
+    return [(k, s) for k, piece in enumerate(pieces) for s in cutter.feed(piece)]
+
+
+def test_the_first_clause_goes_ahead_of_its_sentence() -> None:
+    pieces = ["Oh", ",", " this", " lamp", " is", " lovely", ",", " and", " cheap", ",", " too", ".",
+              " Buy", " it", "."]
+    cutter = SentenceCutter(first_clause_chars=12)
+    released = _fed(cutter, pieces)
+    # "Oh," is too short to go alone; the first comma after 12 letters releases once the next piece arrives
+    assert released[0] == (7, "Oh, this lamp is lovely,")
+    # only the first clause goes early: the rest waits for the end of its sentence
+    assert released[1] == (12, "and cheap, too.")
+    assert cutter.flush() == ["Buy it."]
+    assert continues_sentence("Oh, this lamp is lovely,") and not continues_sentence("and cheap, too.")
+
+
+def test_a_thousands_comma_is_not_a_clause() -> None:
+    cutter = SentenceCutter(first_clause_chars=4)
+    assert cutter.feed("It holds 3,000") == []
+    assert cutter.feed(" songs, easily") == ["It holds 3,000 songs,"]
+    zh = SentenceCutter(first_clause_chars=4)
+    assert zh.feed("这款面膜补水效果很好，") == []  # the character after the mark has not arrived
+    assert zh.feed("推荐") == ["这款面膜补水效果很好，"]
+
+
+def test_without_first_clause_chars_sentences_are_whole() -> None:
+    cutter = SentenceCutter()
+    assert cutter.feed("Oh, this lamp is lovely, and cheap, too. ") == ["Oh, this lamp is lovely, and cheap, too."]
