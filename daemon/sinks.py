@@ -30,13 +30,17 @@ def build_sinks(profile: Profile, preview: PreviewSink, available: dict[str, boo
                 audio_bitrate_kbps=o.file.audio_bitrate_kbps,
             )
         )
-    cam = o.virtual_camera
+    cam, dev = o.virtual_camera, o.audio_device
+    device_on = dev.enabled == "on" or (dev.enabled == "auto" and bool(available.get("outputs.audio_device")))
     if cam.enabled == "on" or (cam.enabled == "auto" and available.get("outputs.virtual_camera")):
+        from integrations.outputs.audio_device import playback_delay_ms
         from integrations.outputs.virtual_camera import VirtualCameraSink
 
-        sinks.append(VirtualCameraSink(*size, fps=o.fps, device=cam.device, pixel_format=cam.pixel_format))
-    dev = o.audio_device
-    if dev.enabled == "on" or (dev.enabled == "auto" and available.get("outputs.audio_device")):
+        delay_ms = cam.delay_ms if cam.delay_ms is not None else (
+            playback_delay_ms(dev.latency_ms, o.fps) if device_on else 0.0)
+        sinks.append(VirtualCameraSink(*size, fps=o.fps, device=cam.device, pixel_format=cam.pixel_format,
+                                       delay_frames=round(delay_ms * o.fps / 1000)))
+    if device_on:
         from integrations.outputs.audio_device import AudioDeviceSink
 
         sinks.append(AudioDeviceSink(dev.device, latency_ms=dev.latency_ms))

@@ -28,6 +28,14 @@ class VirtualCameraOutput(Section):
     pixel_format: Literal["rgb", "yuyv", "i420", "nv12"] = Field(
         "rgb", title="Pixel format", description="Format written to the device (`yuyv` suits most apps)."
     )
+    delay_ms: int | None = Field(
+        None,
+        ge=0,
+        le=2000,
+        title="Delay",
+        description="Hold frames back this long so the camera and the audio device line up in OBS or Zoom; "
+        "empty = the audio device's own delay when it is on (twice its `latency_ms` plus half a frame), else 0.",
+    )
 
 
 class AudioDeviceOutput(Section):

@@ -39,6 +39,13 @@ NULL_SINK_HINT = (
 )
 
 
+def playback_delay_ms(latency_ms: int, fps: int) -> float:
+    """How long after its Stage time a sample is heard from the device: ``latency_ms`` of jitter
+    buffer at its low point, half a Stage tick on average above that, and ``latency_ms`` of device
+    buffer.  A virtual camera holds its frames back this long so the pair lines up."""
+    return 2 * latency_ms + 500 / fps
+
+
 class AudioDeviceUnavailable(RuntimeError):
     """The named output device cannot be found or opened."""
 

@@ -7,6 +7,7 @@ device gets exactly the format the profile asks for.
 
 from __future__ import annotations
 
+import collections
 import glob
 import logging
 import os
@@ -128,7 +129,8 @@ def probe_virtual_camera(device: str | None = None) -> tuple[bool, str]:
 
 
 class VirtualCameraSink(Sink):
-    """Writes every Stage frame to a virtual camera in the profile's pixel format."""
+    """Writes every Stage frame to a virtual camera in the profile's pixel format, ``delay_frames``
+    ticks late when it must line up with a separately buffered audio device."""
 
     name = "virtual_camera"
 
@@ -140,6 +142,7 @@ class VirtualCameraSink(Sink):
         device: str | None = None,
         pixel_format: PixelFormatName = "rgb",
         backend: str | None = None,
+        delay_frames: int = 0,
     ) -> None:
         if pixel_format not in ("rgb", "yuyv", "i420", "nv12"):
             raise ValueError(f"unknown pixel format {pixel_format!r}")
@@ -148,6 +151,8 @@ class VirtualCameraSink(Sink):
         self.width, self.height, self.fps = width, height, fps
         self.device, self.pixel_format, self.backend = device, pixel_format, backend
         self.frames_sent = 0
+        self.delay_frames = max(0, delay_frames)
+        self._held: collections.deque[np.ndarray] = collections.deque()
         self._cam: Any = None
         self._worker: EncoderThread | None = None
 
@@ -190,7 +195,13 @@ class VirtualCameraSink(Sink):
     async def write(self, tick: MediaTick) -> None:
         if self._cam is None or self._worker is None:
             raise RuntimeError("virtual camera is not open")
-        await self._worker.run(self._send, tick.video.image)
+        image = tick.video.image
+        if self.delay_frames:
+            # held back to line up with the audio device; until the delay is filled the oldest
+            # frame repeats, so the device still gets one frame per tick
+            self._held.append(image)
+            image = self._held.popleft() if len(self._held) > self.delay_frames else self._held[0]
+        await self._worker.run(self._send, image)
         self.frames_sent += 1
 
     async def close(self) -> None:
