@@ -20,13 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.net import free_port
+
 HERE = Path(__file__).parent / "outputs"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]

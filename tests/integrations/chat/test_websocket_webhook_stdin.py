@@ -18,8 +18,8 @@ from integrations.chat.webhook import WebhookChat, webhook_router
 from integrations.chat.websocket import WebSocketChat
 from pipeline.inbox.inbox import Inbox
 from pipeline.turn import TurnKind
+from tests.net import free_port
 
-from .conftest import free_port
 from .test_twitch_irc import reading
 
 

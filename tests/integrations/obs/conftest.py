@@ -20,13 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.net import free_port
+
 PASSWORD = "moodcam-test-pass"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def port_open(port: int) -> bool:
@@ -52,25 +48,6 @@ class Xvfb:
             self.stop()
             raise RuntimeError(f"Xvfb did not start: {log.read_text(errors='replace')[-500:]}")
         self.display = f":{number}"
-
-    def freeze(self) -> None:
-        """SIGSTOP OBS and wait until every thread has really stopped (kill returns before that)."""
-        assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGSTOP)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            states = []
-            for stat in Path(f"/proc/{self.proc.pid}/task").glob("*/stat"):
-                with contextlib.suppress(OSError):
-                    states.append(stat.read_text().rsplit(")", 1)[1].split()[0])
-            if states and all(state in ("T", "t") for state in states):
-                return
-            time.sleep(0.01)
-        raise RuntimeError("OBS did not stop")
-
-    def thaw(self) -> None:
-        assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGCONT)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

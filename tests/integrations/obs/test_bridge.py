@@ -13,7 +13,8 @@ from integrations.obs.bridge import OBSBridge
 from integrations.obs.client import OBSClient, OBSError
 from integrations.obs.protocol import Status
 from integrations.obs.rules import Rule
-from tests.integrations.obs.conftest import OBSServer, free_port
+from tests.integrations.obs.conftest import OBSServer
+from tests.net import free_port
 
 RULES = [
     Rule("speech.start", "scene", scene="Talk"),

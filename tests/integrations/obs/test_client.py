@@ -9,7 +9,8 @@ import pytest
 
 from integrations.obs.client import OBSClient, OBSError, OBSNotConnected
 from integrations.obs.protocol import Status
-from tests.integrations.obs.conftest import OBSServer, free_port
+from tests.integrations.obs.conftest import OBSServer
+from tests.net import free_port
 
 
 async def ensure_scene(client: OBSClient, name: str) -> None:

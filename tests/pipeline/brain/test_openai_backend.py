@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
@@ -21,15 +20,10 @@ from pipeline.brain.prompt import Persona, build_messages, system_prompt
 from pipeline.brain.responder import BrainSettings, Responder
 from pipeline.brain.tag_stream import Tag, TagStream
 from pipeline.turn import Turn, TurnKind
+from tests.net import free_port
 
 KEY = "test-key-not-secret"
 SYSTEM = system_prompt(Persona(), 2)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
