@@ -77,6 +77,17 @@ class ChatSource(ABC):
     async def close(self) -> None:
         self._closed.set()
 
+    async def _next_or_closed(self, queue: asyncio.Queue[Any]) -> tuple[bool, Any]:
+        """The next item of ``queue``, or (False, None) once ``close()`` is called first."""
+        getter = asyncio.ensure_future(queue.get())
+        closer = asyncio.ensure_future(self._closed.wait())
+        done, _ = await asyncio.wait({getter, closer}, return_when=asyncio.FIRST_COMPLETED)
+        if getter not in done:
+            getter.cancel()
+            return False, None
+        closer.cancel()
+        return True, getter.result()
+
     @property
     def closed(self) -> bool:
         return self._closed.is_set()

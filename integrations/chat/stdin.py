@@ -64,15 +64,8 @@ class StdinChat(ChatSource):
         self.connected = True
         try:
             while not self.closed:
-                getter = asyncio.ensure_future(self._queue.get())
-                closer = asyncio.ensure_future(self._closed.wait())
-                done, _ = await asyncio.wait({getter, closer}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    return
-                closer.cancel()
-                line = getter.result()
-                if line is None:
+                got, line = await self._next_or_closed(self._queue)
+                if not got or line is None:
                     return
                 for message in parse_stdin_line(line, self.platform, self.viewer):
                     self.received += 1

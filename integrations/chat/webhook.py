@@ -85,12 +85,8 @@ class WebhookChat(ChatSource):
 
     async def messages(self) -> AsyncIterator[ChatMessage]:
         while not self.closed:
-            getter = asyncio.ensure_future(self._queue.get())
-            closer = asyncio.ensure_future(self._closed.wait())
-            done, _ = await asyncio.wait({getter, closer}, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
+            got, message = await self._next_or_closed(self._queue)
+            if not got:
                 return
-            closer.cancel()
             self.received += 1
-            yield getter.result()
+            yield message
