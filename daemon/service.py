@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -313,6 +314,8 @@ class Service:
             "fps": stage.fps,
             "frames": stage.stats.frames,
             "late_frames": stage.stats.late_frames,
+            "skipped_ticks": stage.stats.skipped_ticks,
+            "interval_p99_ms": _p99(stage.stats.intervals_ms),
             "render_ms": round(stage.stats.render_ms_last, 2),
             "emotion_override": self._emotion_override.emotion.value if self._emotion_override else None,
             "queues": {"speech": stage.speech.queued, **self._queue_depths()},
@@ -332,3 +335,9 @@ class Service:
                 for r in stage.runners
             },
         }
+
+
+def _p99(values: Iterable[float]) -> float | None:
+    """99th percentile of the Stage's recent tick intervals (how even the clock is right now)."""
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 1) if ordered else None
