@@ -12,6 +12,9 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +26,14 @@ from pipeline.emotion import EmotionState
 from pipeline.utterance import Utterance
 
 log = logging.getLogger(__name__)
+
+
+def yield_cpu(nice: int = 10) -> None:
+    """Lower the calling thread's CPU priority (Linux threads each have their own nice value);
+    a no-op elsewhere, where the call would apply to the whole process."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
 
 
 class Voice(Protocol):
@@ -158,20 +169,28 @@ class Conductor:
         started = time.monotonic()
         cancelled = False
 
+        finished = threading.Event()
+
         def produce() -> None:
             try:
                 iterator: Iterator[Line] = iter(job.lines())
-                for line in iterator:
+                for count, line in enumerate(iterator):
                     if cancelled:
                         close = getattr(iterator, "close", None)
                         if close:
                             close()
                         return
                     asyncio.run_coroutine_threadsafe(lines.put(line), loop).result()
+                    if count == 0:
+                        # the rest is written while the first line is being voiced: the voice (on the
+                        # path to the first sound) and the Stage's render thread go first
+                        yield_cpu()
             finally:
                 asyncio.run_coroutine_threadsafe(lines.put(None), loop).result()
+                finished.set()
 
-        producer = loop.run_in_executor(None, produce)
+        # a thread of its own (not the pool's) so that lowering its priority ends with the job
+        threading.Thread(target=produce, name=f"lines:{job.id}", daemon=True).start()
         first = True
         try:
             while (line := await lines.get()) is not None:
@@ -182,7 +201,7 @@ class Conductor:
         finally:
             cancelled = True
             # drain so the producer thread never blocks on a full queue
-            while not producer.done():
+            while not finished.is_set():
                 with contextlib.suppress(asyncio.QueueEmpty):
                     lines.get_nowait()
                 await asyncio.sleep(0.01)
