@@ -46,12 +46,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import live_analysis as la  # noqa: E402
 from live_client import Answer, Bench, growth_by_mapping, metric, questions, smaps  # noqa: E402
-from live_servers import free_port, nginx_rtmp, pulse_null_sink  # noqa: E402
 
 from pipeline.blendshapes import zeros  # noqa: E402
 from pipeline.face.animator import PortraitAnimator  # noqa: E402
 from pipeline.face.performer import VISUAL_LEAD_S  # noqa: E402
 from tests.integrations import avsync  # noqa: E402
+from tests.net import free_port  # noqa: E402
+from tests.servers import nginx_server, private_pulse  # noqa: E402
 
 ASSET = ROOT / "profiles" / "assets" / "astronaut.png"
 SINK = "moodcam_bench"
@@ -130,10 +131,11 @@ async def measure(seconds: float, quick: bool, keep: bool = False) -> dict[str, 
         cache = ASSET.with_name(ASSET.name + ".moodcam-face.npz")
         if cache.exists():
             shutil.copy(cache, work / "face.png.moodcam-face.npz")
-        with pulse_null_sink(work / "pulse", SINK) as pulse_env, nginx_rtmp(work / "nginx") as rtmp:
+        with private_pulse(work / "pulse", (SINK,)) as pulse, nginx_server(work / "nginx") as rtmp:
+            pulse_env = {"PULSE_SERVER": pulse.server, "XDG_RUNTIME_DIR": pulse.env["XDG_RUNTIME_DIR"]}
             result, box = await _run(work, pulse_env, rtmp.url, seconds, quick)
-            rtmp.stop()
-            recordings = rtmp.recordings()
+            rtmp.stop()  # nginx finalises its recordings
+            recordings = rtmp.recordings
         result["av_offset_ms"]["file"] = _sync(la.read_container(work / "rec.mp4", box))
         if recordings:
             result["av_offset_ms"]["rtmp"] = _sync(la.read_container(recordings[-1], box))

@@ -34,7 +34,8 @@ from pipeline.face.performer import FacePerformer
 from pipeline.utterance import Utterance
 from pipeline.visemes import Viseme, VisemeKey
 from tests.integrations import avsync
-from tests.integrations.conftest import Pulse, private_pulse, skip_without_pulse, use_pulse
+from tests.integrations.conftest import skip_without_pulse
+from tests.servers import Pulse, private_pulse, use_pulse
 
 ASSET = Path(__file__).resolve().parents[2] / "profiles" / "assets" / "astronaut.png"
 FPS, W, H, SR = 30, 256, 256, 48_000

@@ -17,7 +17,9 @@ import numpy as np
 import websockets
 
 from daemon.cli import PROFILES_DIR
-from tests.integrations.conftest import free_port, private_pulse, skip_without_pulse, use_pulse
+from tests.integrations.conftest import skip_without_pulse
+from tests.net import free_port
+from tests.servers import private_pulse, use_pulse
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST_LINE = "Good morning everyone, thanks for joining the stream today."

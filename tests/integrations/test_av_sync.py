@@ -43,16 +43,9 @@ from pipeline.blendshapes import zeros
 from pipeline.face.animator import PortraitAnimator
 from pipeline.face.performer import VISUAL_LEAD_S, FacePerformer
 from tests.integrations import avsync
-from tests.integrations.conftest import (
-    FuseCamera,
-    Nginx,
-    Pulse,
-    free_port,
-    fuse_camera_device,
-    nginx_server,
-    skip_without_fuse,
-    skip_without_nginx_rtmp,
-)
+from tests.integrations.conftest import FuseCamera, fuse_camera_device, skip_without_fuse, skip_without_nginx_rtmp
+from tests.net import free_port
+from tests.servers import Nginx, Pulse, nginx_server
 
 ASSET = Path(__file__).resolve().parents[2] / "profiles" / "assets" / "astronaut.png"
 FPS, W, H, SR = 30, 256, 256, 48_000

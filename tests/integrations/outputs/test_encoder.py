@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from integrations.outputs.encoder import AVEncoder
-from tests.integrations.outputs.conftest import ffprobe
 from tests.integrations.outputs.media import SR, ticks
+from tests.servers import ffprobe
 
 W, H, FPS = 160, 120, 30
 

@@ -12,8 +12,9 @@ import pytest
 
 from integrations.outputs.base import SinkRunner
 from integrations.outputs.rtmp import RTMPError, RTMPSink, join_url, probe_rtmp, redact
-from tests.integrations.outputs.conftest import ffprobe, free_port
 from tests.integrations.outputs.media import SR, paced, ticks, tone_with_bursts
+from tests.net import free_port
+from tests.servers import ffprobe
 
 W, H, FPS = 320, 240, 30
 KEY = "live_9f3a-secret-key"
