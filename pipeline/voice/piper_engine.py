@@ -5,14 +5,19 @@ through PSOLA; visemes and word timings come from piper's per-phoneme alignments
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import importlib.util
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from pipeline.emotion import EmotionState
 from pipeline.models import package_file
+from pipeline.utterance import Utterance
 from pipeline.voice.alignment_visemes import visemes_from_alignment, word_timings
 from pipeline.voice.engine import Rendered, TTSEngine
 from pipeline.voice.pauses import resize_regions
@@ -27,6 +32,20 @@ _QUIET = 0.05
 _DURATION_EXPONENT = 0.6
 """Measured on piper voices: speech duration grows only about as length_scale ** 0.6 (short
 phonemes are rounded up to whole frames), so a rate r needs length_scale r ** (-1 / 0.6)."""
+
+
+def _malloc_trim() -> Callable[[], int] | None:
+    """glibc's ``malloc_trim(0)``: hands the free pages of every malloc arena back to the system.
+    None where the C library has none (musl, macOS)."""
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return lambda: trim(0)
+
+
+_TRIM = _malloc_trim()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +73,11 @@ def locate_voice(model: str | Path = "embedded", config: str | Path | None = Non
 
 def load_piper_voice(files: PiperVoiceFiles, threads: int | None = None, download_dir: Path | None = None):
     """A ``piper.PiperVoice`` with phoneme alignments enabled, its ONNX session built here so the
-    thread count is ours and idle threads do not spin (the render loop shares these cores)."""
+    thread count is ours and idle threads do not spin (the render loop shares these cores).
+
+    The CPU memory arena is off: every sentence is a new input length, and the arena keeps each
+    size it ever served (hundreds of MB within minutes of streaming).  Freed tensors go back to
+    malloc instead, and ``PiperEngine.say_sentence`` returns them to the system."""
     import onnx
     import onnxruntime
     from piper import PiperVoice
@@ -69,6 +92,7 @@ def load_piper_voice(files: PiperVoiceFiles, threads: int | None = None, downloa
     if threads:
         options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = False
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = onnxruntime.InferenceSession(
         model.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
@@ -135,6 +159,18 @@ class PiperEngine(TTSEngine):
     @property
     def sample_rate(self) -> int:
         return int(self.voice.config.sample_rate)
+
+    def say_sentence(
+        self, sentence: str, emotion: EmotionState | None = None, *, pause_before: bool = False
+    ) -> Utterance | None:
+        """As the base, then the sentence's freed tensors and buffers (tens of MB, a new size each
+        time) go back to the system: left in malloc's per-thread free lists they add up to hundreds
+        of MB over a stream."""
+        try:
+            return super().say_sentence(sentence, emotion, pause_before=pause_before)
+        finally:
+            if _TRIM is not None:
+                _TRIM()
 
     def _render(self, spoken: str, prosody: Prosody) -> Rendered:
         from piper import SynthesisConfig

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import psutil
 import pytest
 
 from pipeline.emotion import Emotion, EmotionState
@@ -156,6 +158,21 @@ def test_calls_from_two_threads(piper_engine: PiperEngine) -> None:
         t.join(timeout=60)
     assert sorted(results) == [0, 1]
     assert all(u.duration > 1.0 and u.visemes for u in results.values())
+
+
+def test_memory_is_returned_after_long_and_varied_sentences(piper_engine: PiperEngine) -> None:
+    """Each sentence is a new input length; an ONNX arena kept every size it served (+390 MB after
+    these five), which grew the daemon by ~10 MB a minute.  Synthesis runs on pool threads, as
+    ``asyncio.to_thread`` does in the daemon."""
+    clause = "we have soft cotton jackets in every colour and size"
+    process = psutil.Process()
+    with ThreadPoolExecutor(4) as pool:
+        pool.submit(piper_engine.say_sentence, "A short warm-up sentence.").result()
+        before = process.memory_info().rss
+        for clauses in (6, 1, 4, 2, 5):  # up to 60 words
+            pool.submit(piper_engine.say_sentence, ", ".join([clause] * clauses) + ".").result()
+    grown_mb = (process.memory_info().rss - before) / 2**20
+    assert grown_mb < 100, grown_mb
 
 
 PROSODY_TEXTS = (
