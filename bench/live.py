@@ -218,7 +218,10 @@ async def _run(
     interrupts = [a.interrupt_ms for a in bench.answers if a.interrupt_ms is not None]
     late_at = [[round(t - t0), n] for t, n in bench.late][:20]
     rss = bench.rss or [0.0]
-    head, tail = float(np.median(rss[:3])), float(np.median(rss[-3:]))
+    # RSS swings by tens of MB around each answer (buffers of one sentence come and go), so growth
+    # compares the medians of the first and the last tenth of the run, not two single samples
+    tenth = max(3, len(rss) // 10)
+    head, tail = float(np.median(rss[:tenth])), float(np.median(rss[-tenth:]))
     result: dict[str, Any] = {
         "cores": os.cpu_count(),
         "seconds": round(t1 - t0, 1),
@@ -236,6 +239,7 @@ async def _run(
         "interrupt_audio_ms_max": round(max(interrupts), 1) if interrupts else None,
         "rss_mb": round(tail, 1),
         "rss_growth_mb": round(tail - head, 1),
+        "rss_growth_mb_first_to_last_sample": round(rss[-1] - rss[0], 1),
         "rss_growth_where_mb": growth_by_mapping(maps0, maps1),
         "rss_mb_per_min_second_half": _slope_per_min(rss[len(rss) // 2 :], 2.0),
         "rss_mb_by_quarter": [round(float(np.median(q)), 1) for q in np.array_split(np.array(rss), 4) if q.size],
