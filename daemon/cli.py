@@ -49,17 +49,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     return exit_codes.UNAVAILABLE if failed else exit_codes.OK
 
 
-GIL_SWITCH_S = 0.001
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from daemon.service import ComponentUnavailable, Service
 
     profile, path = load_or_exit(args.profile)
-    # The daemon's threads (render, encoders, LLM, voice) hand the GIL back and forth; a thread
-    # coming back from native code (one token, one synthesised chunk) waits up to the switch
-    # interval for it.  1 ms instead of 5 ms takes about 100 ms off the first answer under load.
-    sys.setswitchinterval(GIL_SWITCH_S)
     service = Service(profile, path)
     try:
         asyncio.run(service.run())
