@@ -3,7 +3,6 @@ monitor), the project's own TTS for test speech, espeak-ng for Mandarin, and one
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
@@ -14,6 +13,7 @@ import numpy as np
 import pytest
 
 from pipeline.voice.resample import resample
+from tests.servers import private_pulse, use_pulse
 
 SR = 16000
 
@@ -24,46 +24,9 @@ def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     default source), reachable through PULSE_SERVER for the duration of the tests."""
     if shutil.which("pulseaudio") is None:
         pytest.fail("Debian package pulseaudio is required")
-    run = tmp_path_factory.mktemp("pulse")
-    run.chmod(0o700)
-    sock = run / "pulse.sock"
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(run), "PULSE_RUNTIME_PATH": str(run / "rt"), "HOME": str(run)}
-    proc = subprocess.Popen(
-        [
-            "pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit=yes",
-            "--use-pid-file=no", "--log-target=stderr", "--log-level=error",
-            f"--load=module-native-protocol-unix auth-anonymous=1 socket={sock}",
-            "--load=module-null-sink sink_name=vsink rate=48000 channels=2",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(run / "pulse.log").open("wb"),
-    )  # fmt: skip
-    server = f"unix:{sock}"
-    saved = {k: os.environ.get(k) for k in ("PULSE_SERVER", "XDG_RUNTIME_DIR")}
-    os.environ["PULSE_SERVER"] = server
-    os.environ["XDG_RUNTIME_DIR"] = str(run)
-    try:
-        deadline = time.monotonic() + 10
-        while subprocess.run(["pactl", "info"], capture_output=True).returncode != 0:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail(f"pulseaudio did not start: {(run / 'pulse.log').read_text()[-2000:]}")
-            time.sleep(0.05)
-        subprocess.run(["pactl", "set-default-sink", "vsink"], check=True)
-        subprocess.run(["pactl", "set-default-source", "vsink.monitor"], check=True)
-        yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with private_pulse(tmp_path_factory.mktemp("pulse"), ("vsink",)) as server, use_pulse(server):
+        subprocess.run(["pactl", "set-default-source", "vsink.monitor"], check=True, env=server.env)
+        yield server.server
 
 
 def play(audio: np.ndarray, rate: int = SR) -> float:
