@@ -52,9 +52,8 @@ from pipeline.face.animator import PortraitAnimator  # noqa: E402
 from pipeline.face.performer import VISUAL_LEAD_S  # noqa: E402
 from tests.integrations import avsync  # noqa: E402
 from tests.net import free_port  # noqa: E402
-from tests.servers import nginx_server, private_pulse  # noqa: E402
+from tests.servers import nginx_server, portrait_in, private_pulse, stop_process  # noqa: E402
 
-ASSET = ROOT / "profiles" / "assets" / "astronaut.png"
 SINK = "moodcam_bench"
 SIZE = 512
 KEY_ENV = "MOODCAM_BENCH_KEY"
@@ -127,10 +126,7 @@ def _sync(track: la.Track) -> dict[str, Any]:
 async def measure(seconds: float, quick: bool, keep: bool = False) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="moodcam-live-"))
     try:
-        shutil.copy(ASSET, work / "face.png")
-        cache = ASSET.with_name(ASSET.name + ".moodcam-face.npz")
-        if cache.exists():
-            shutil.copy(cache, work / "face.png.moodcam-face.npz")
+        portrait_in(work, "face.png")
         with private_pulse(work / "pulse", (SINK,)) as pulse, nginx_server(work / "nginx") as rtmp:
             pulse_env = {"PULSE_SERVER": pulse.server, "XDG_RUNTIME_DIR": pulse.env["XDG_RUNTIME_DIR"]}
             result, box = await _run(work, pulse_env, rtmp.url, seconds, quick)
@@ -204,12 +200,7 @@ async def _run(
             await bench.viewer.close(http)
             bench.events.stop()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 20)
         log.close()
     dropped0 = metric(metrics0, "moodcam_frames_dropped_total")
     dropped1 = metric(metrics1, "moodcam_frames_dropped_total")

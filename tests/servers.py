@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,9 +19,34 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.face.portrait import CACHE_SUFFIX
 from tests.net import free_port
 
 RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
+PORTRAIT = Path(__file__).resolve().parents[1] / "profiles" / "assets" / "astronaut.png"
+
+
+def stop_process(proc: subprocess.Popen[bytes], grace: float = 5.0, terminate: bool = True) -> None:
+    """Ask a child to end (SIGTERM, unless ``terminate`` is off because it was told some other way)
+    and kill it if it has not after ``grace`` seconds."""
+    if terminate and proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def portrait_in(folder: Path, name: str = PORTRAIT.name) -> Path:
+    """The default portrait copied into ``folder`` as ``name``, with its prepared-face cache when one
+    exists, so a run in a temporary folder does not prepare the face again."""
+    photo = folder / name
+    shutil.copy(PORTRAIT, photo)
+    cache = PORTRAIT.with_name(PORTRAIT.name + CACHE_SUFFIX)
+    if cache.exists():
+        shutil.copy(cache, photo.with_name(photo.name + CACHE_SUFFIX))
+    return photo
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -79,12 +105,7 @@ def private_pulse(run: Path, sinks: tuple[str, ...] = ("other_sink", "moodcam_vo
         subprocess.run(["pactl", "set-default-sink", sinks[0]], env=env, check=True)
         yield Pulse(env["PULSE_SERVER"], env)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 @contextlib.contextmanager

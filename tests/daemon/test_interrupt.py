@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,9 +34,8 @@ from pipeline.utterance import Utterance
 from pipeline.visemes import Viseme, VisemeKey
 from tests.integrations import avsync
 from tests.integrations.conftest import skip_without_pulse
-from tests.servers import Pulse, private_pulse, use_pulse
+from tests.servers import Pulse, portrait_in, private_pulse, use_pulse
 
-ASSET = Path(__file__).resolve().parents[2] / "profiles" / "assets" / "astronaut.png"
 FPS, W, H, SR = 30, 256, 256, 48_000
 SINK = "moodcam_voice"
 LOUD = 0.02  # the tone is 0.5; codec and device noise stay far below this
@@ -140,11 +138,7 @@ def _drain(sub: Subscription) -> list[Event]:
 @pytest.fixture(scope="module")
 def interrupted(pulse: Pulse, tmp_path_factory: pytest.TempPathFactory) -> Interrupted:
     work = tmp_path_factory.mktemp("interrupt")
-    shutil.copy(ASSET, work / ASSET.name)
-    cache = ASSET.with_name(ASSET.name + ".moodcam-face.npz")
-    if cache.exists():
-        shutil.copy(cache, work / cache.name)
-    animator = PortraitAnimator.load(work / ASSET.name, (W, H))
+    animator = PortraitAnimator.load(portrait_in(work), (W, H))
     return asyncio.run(_interrupt_mid_speech(work, pulse, animator))
 
 

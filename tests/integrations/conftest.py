@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import RTMP_MODULE, Nginx, Pulse, nginx_server, private_pulse, use_pulse, wait_for
+from tests.servers import RTMP_MODULE, Nginx, Pulse, nginx_server, private_pulse, stop_process, use_pulse, wait_for
 
 HERE = Path(__file__).parent / "outputs"
 
@@ -88,12 +88,8 @@ def fuse_camera_device(root: Path) -> Iterator[FuseCamera]:
             pytest.skip("FUSE mount failed")
         yield FuseCamera(str(mnt / "video0"), out)
     finally:
-        subprocess.run(["fusermount", "-u", str(mnt)], capture_output=True)
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        subprocess.run(["fusermount", "-u", str(mnt)], capture_output=True)  # the stand-in exits on unmount
+        stop_process(proc, terminate=False)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,9 +44,8 @@ from pipeline.face.performer import VISUAL_LEAD_S, FacePerformer
 from tests.integrations import avsync
 from tests.integrations.conftest import FuseCamera, fuse_camera_device, skip_without_fuse, skip_without_nginx_rtmp
 from tests.net import free_port
-from tests.servers import Nginx, Pulse, nginx_server
+from tests.servers import Nginx, Pulse, nginx_server, portrait_in
 
-ASSET = Path(__file__).resolve().parents[2] / "profiles" / "assets" / "astronaut.png"
 FPS, W, H, SR = 30, 256, 256, 48_000
 SINK = "moodcam_voice"
 DEVICE_LATENCY_MS = 60
@@ -158,11 +156,7 @@ def run(pulse: Pulse, tmp_path_factory: pytest.TempPathFactory) -> Run:
     skip_without_nginx_rtmp()
     skip_without_fuse()
     work = tmp_path_factory.mktemp("avsync")
-    shutil.copy(ASSET, work / ASSET.name)
-    cache = ASSET.with_name(ASSET.name + ".moodcam-face.npz")
-    if cache.exists():
-        shutil.copy(cache, work / cache.name)
-    animator = PortraitAnimator.load(work / ASSET.name, (W, H))
+    animator = PortraitAnimator.load(portrait_in(work), (W, H))
     with contextlib.ExitStack() as stack:
         mp = stack.enter_context(pytest.MonkeyPatch.context())
         # every ICE candidate on loopback: this test's packets never leave the machine

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.net import free_port
+from tests.servers import stop_process
 
 PASSWORD = "moodcam-test-pass"
 
@@ -50,13 +51,7 @@ class Xvfb:
         self.display = f":{number}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self._log.close()
 
 
