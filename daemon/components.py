@@ -10,11 +10,11 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from daemon.config.profile import Profile
 from pipeline.face.protocols import Animator, Performer
 from pipeline.face.still import RestPerformer, StillAnimator
+from pipeline.models import moodcam_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,6 @@ class Components:
     voice: object
     reader: object
     split: Callable[[str], list[str]]
-    brain: object | None = None
     brain: object | None = None
 
 
@@ -60,14 +59,11 @@ def build_voice(profile: Profile) -> object:
     return build_engine(**options, language=profile.language.code)
 
 
-CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "moodcam"
-
-
 def build_reader(profile: Profile) -> object:
     from pipeline.brain.embedder import shared_embedder
     from pipeline.brain.emotion_reader import EmotionReader
 
-    return EmotionReader(shared_embedder(), cache_dir=CACHE_DIR)
+    return EmotionReader(shared_embedder(), cache_dir=moodcam_cache_dir())
 
 
 def build_brain(profile: Profile) -> object:
@@ -86,7 +82,7 @@ def build_brain(profile: Profile) -> object:
         templates=b.event_templates(lang),
         idle_script=b.idle_script,
         idle_after_s=b.idle_after_s,
-        cache_dir=CACHE_DIR,
+        cache_dir=moodcam_cache_dir(),
     )
     responder.warm_up()
     return responder

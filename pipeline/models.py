@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.metadata
+import os
 from pathlib import Path
 
 
@@ -26,3 +27,9 @@ def package_file(distribution: str, pattern: str) -> Path:
             if path.is_file():
                 return path
     raise ModelNotFound(f"package {distribution!r} holds no file matching {pattern!r}")
+
+
+def moodcam_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/moodcam`` or ``~/.cache/moodcam``: files derived from local models and
+    photos (prepared faces, prototype embeddings, an assembled Whisper model), never downloads."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "moodcam"

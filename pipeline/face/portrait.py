@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from pipeline.face import landmarks as lm
+from pipeline.models import moodcam_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,7 @@ class Portrait:
 
 def default_cache_dir() -> Path:
     """Where caches go when the photo's own folder is not writable."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "moodcam" / "face"
+    return moodcam_cache_dir() / "face"
 
 
 def _decode(path: Path, data: bytes) -> np.ndarray:

