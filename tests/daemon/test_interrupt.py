@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
@@ -142,17 +141,6 @@ def interrupted(pulse: Pulse, tmp_path_factory: pytest.TempPathFactory) -> Inter
     return asyncio.run(_interrupt_mid_speech(work, pulse, animator))
 
 
-def _decode(path: Path) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
-    with av.open(str(path)) as container:
-        times, frames = [], []
-        for f in container.decode(video=0):
-            times.append(float(f.time))
-            frames.append(f.to_ndarray(format="rgb24"))
-    with av.open(str(path)) as container:
-        pcm = np.concatenate([f.to_ndarray()[0] for f in container.decode(audio=0)])
-    return np.array(times), frames, pcm
-
-
 def test_the_utterance_was_cut_and_the_subtitle_cleared_at_once(interrupted: Interrupted) -> None:
     assert [u.text for u in interrupted.cut] == ["aaaah"]
     assert interrupted.at > interrupted.start / SR + 1.0, "interrupted in the middle of speaking"
@@ -165,7 +153,7 @@ def test_the_utterance_was_cut_and_the_subtitle_cleared_at_once(interrupted: Int
 
 
 def test_file_audio_stops_within_100ms(interrupted: Interrupted) -> None:
-    _, _, pcm = _decode(interrupted.work / "cut.mp4")
+    _, _, _, pcm = avsync.decode(interrupted.work / "cut.mp4")
     loud = np.flatnonzero(np.abs(pcm) > LOUD)
     assert loud.size and loud[0] / SR == pytest.approx(interrupted.start / SR, abs=0.01)
     after = loud[-1] / SR - interrupted.at
@@ -174,7 +162,7 @@ def test_file_audio_stops_within_100ms(interrupted: Interrupted) -> None:
 
 
 def test_mouth_is_at_rest_within_two_frames(interrupted: Interrupted) -> None:
-    times, frames, _ = _decode(interrupted.work / "cut.mp4")
+    times, frames, _, _ = avsync.decode(interrupted.work / "cut.mp4")
     assert np.allclose(times, np.arange(len(times)) / FPS), "the file's frames are the Stage's ticks"
     rest = np.median(np.stack([f for f, t in zip(frames, times, strict=True) if 0.3 < t < interrupted.start / SR]), 0)
     signal = avsync.mouth_signal(frames, rest.astype(np.uint8), interrupted.box)

@@ -81,6 +81,21 @@ def burst_utterance(
     return utt, BurstPlan(tuple(starts))
 
 
+def decode(path: Path | str) -> tuple[np.ndarray, list[np.ndarray], float, np.ndarray]:
+    """(video times, RGB frames, audio start time, mono audio) of a recorded container."""
+    with av.open(str(path)) as container:
+        times, frames = [], []
+        for f in container.decode(video=0):
+            times.append(float(f.time))
+            frames.append(f.to_ndarray(format="rgb24"))
+    with av.open(str(path)) as container:
+        starts, pcm = [], []
+        for f in container.decode(audio=0):
+            starts.append(float(f.time))
+            pcm.append(f.to_ndarray()[0])
+    return np.array(times), frames, starts[0], np.concatenate(pcm)
+
+
 def open_mouth_weights(amount: float = 1.0) -> np.ndarray:
     """The blendshapes of a wide-open mouth (AA), to find where the mouth is in a frame."""
     return SHAPES[Viseme.AA] * np.float32(amount)

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aioice.ice
-import av
 import httpx
 import numpy as np
 import pytest
@@ -172,21 +171,6 @@ def run(pulse: Pulse, tmp_path_factory: pytest.TempPathFactory) -> Run:
 # --- decoding -----------------------------------------------------------------------------------------
 
 
-def _decode(path: Path) -> tuple[np.ndarray, list[np.ndarray], float, np.ndarray]:
-    """(video times, RGB frames, audio start time, mono audio) of a recorded container."""
-    with av.open(str(path)) as container:
-        times, frames = [], []
-        for f in container.decode(video=0):
-            times.append(float(f.time))
-            frames.append(f.to_ndarray(format="rgb24"))
-    with av.open(str(path)) as container:
-        starts, pcm = [], []
-        for f in container.decode(audio=0):
-            starts.append(float(f.time))
-            pcm.append(f.to_ndarray()[0])
-    return np.array(times), frames, starts[0], np.concatenate(pcm)
-
-
 def _rest_reference(frames: list[np.ndarray], times: np.ndarray, before: float) -> np.ndarray:
     """The decoded rest pose: the median of idle frames (codec noise included, as in every frame)."""
     idle = [f for f, t in zip(frames, times, strict=True) if 0.3 < t < before]
@@ -195,7 +179,7 @@ def _rest_reference(frames: list[np.ndarray], times: np.ndarray, before: float) 
 
 
 def _container_report(run: Run, path: Path, sink: str) -> tuple[avsync.SyncReport, np.ndarray]:
-    times, frames, audio_t0, pcm = _decode(path)
+    times, frames, audio_t0, pcm = avsync.decode(path)
     rest = _rest_reference(frames, times, run.start / SR - 0.2)
     mouth = avsync.centres(avsync.pulses(times, avsync.mouth_signal(frames, rest, run.box)))
     audio = avsync.centres(avsync.audio_bursts(pcm, SR, t0=audio_t0))
