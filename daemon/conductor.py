@@ -12,28 +12,19 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from daemon.cpu import yield_cpu
 from daemon.events import EventBus
 from daemon.stage import Stage
 from pipeline.emotion import EmotionState
 from pipeline.utterance import Utterance
 
 log = logging.getLogger(__name__)
-
-
-def yield_cpu(nice: int = 10) -> None:
-    """Lower the calling thread's CPU priority (Linux threads each have their own nice value);
-    a no-op elsewhere, where the call would apply to the whole process."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
 
 
 class Voice(Protocol):

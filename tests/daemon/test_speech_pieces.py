@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
-import sys
-import threading
 
 import numpy as np
 import pytest
 
-from daemon.conductor import Conductor, Line, yield_cpu
+from daemon.conductor import Conductor, Line
 from daemon.events import EventBus
 from daemon.speech_track import SpeechTrack
 from pipeline.emotion import EmotionState
@@ -79,19 +76,3 @@ async def test_a_long_first_sentence_goes_to_the_stage_clause_by_clause(voice: P
     # each clause was on the Stage before the next one was synthesised: queued at distinct moments
     times = [t for _, t in queued]
     assert all(b > a for a, b in itertools.pairwise(times))
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are a Linux feature")
-def test_yield_cpu_lowers_only_the_calling_thread() -> None:
-    seen: dict[str, int] = {}
-
-    def worker() -> None:
-        yield_cpu(7)
-        seen["worker"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    before = os.getpriority(os.PRIO_PROCESS, 0)
-    thread = threading.Thread(target=worker)
-    thread.start()
-    thread.join()
-    assert seen["worker"] == max(before, 7)
-    assert os.getpriority(os.PRIO_PROCESS, 0) == before, "the process kept its priority"
