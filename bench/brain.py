@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from daemon.cpu import one_blas_thread  # noqa: E402
 from pipeline.brain.embedder import Embedder  # noqa: E402
 from pipeline.brain.emotion_reader import EmotionReader  # noqa: E402
 from pipeline.brain.evaluate import evaluate_reader, load_labelled  # noqa: E402
@@ -137,6 +138,7 @@ def main() -> None:
     parser.add_argument("--model", default="embedded", help="GGUF path or `embedded`")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    one_blas_thread()  # as the daemon runs
     n = 2 if args.quick else len(QUESTIONS)
     began = time.perf_counter()
     out: dict[str, object] = {"cores": os.cpu_count(), "quick": args.quick, "model": args.model}

@@ -58,7 +58,7 @@ class VoiceConfig(Section):
         ge=1,
         le=64,
         title="Synthesis threads",
-        description="CPU threads for the local voice model (piper); empty = the runtime's choice.",
+        description="CPU threads for the local voice model (piper); empty = two (one on a one-core machine).",
     )
     response_format: Literal["wav", "pcm"] = Field(
         "wav",
