@@ -149,8 +149,9 @@ class Bench:
     async def generated(self, timeout: float = 10.0) -> bool:
         """Wait until the reply has been generated in full (only its speech is left to play).
 
-        An interrupt while the reply is still being generated currently leaves the dispatcher's
-        cancel flag set, which silences every later reply; so the interrupts here wait for this.
+        The interrupt figure is the audio path's: from the request to the last sound at the viewer,
+        with nothing left to cancel upstream. Interrupting a reply still being written is tested in
+        ``tests/daemon/test_live_service.py``.
         """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -183,3 +183,34 @@ def test_emotion_override_and_back(daemon) -> None:
     assert httpx.get(f"{base}/api/status").json()["emotion_override"] == "surprised"
     assert httpx.post(f"{base}/api/emotion", json={"emotion": None}).status_code == 200
     assert httpx.get(f"{base}/api/status").json()["emotion_override"] is None
+
+
+async def test_an_interrupt_while_a_reply_is_written_ends_that_reply_only(daemon) -> None:
+    """The host cuts in before the model has finished: the next question is still answered."""
+    base, _, port, _ = daemon
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http, websockets.connect(
+        f"ws://127.0.0.1:{port}/api/events"
+    ) as ws:
+
+        async def next_event(kinds: set[str], seconds: float, viewer: str | None = None) -> dict | None:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                try:
+                    event = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.monotonic()))
+                except TimeoutError:
+                    return None
+                if event["kind"] in kinds and (viewer is None or event.get("viewer") == viewer):
+                    return event
+            return None
+
+        await http.post("/api/interrupt")  # whatever an earlier test left speaking
+        first = {"platform": "test", "viewer": "ned", "text": "what do you like to do on a rainy day?"}
+        assert (await http.post("/api/chat", json=first)).status_code == 202
+        assert await next_event({"turn"}, 20, "ned") is not None
+        assert (await http.post("/api/interrupt")).status_code == 200  # the model is still writing
+        await asyncio.sleep(1.0)
+        second = {"platform": "test", "viewer": "ola", "text": "do you like coffee?"}
+        assert (await http.post("/api/chat", json=second)).status_code == 202
+        assert await next_event({"turn"}, 20, "ola") is not None
+        spoken = await next_event({"speech.start"}, 40)
+        assert spoken is not None, "the reply after an interrupted one was never spoken"
