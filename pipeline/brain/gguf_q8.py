@@ -27,16 +27,20 @@ def q8_copy(source: Path, cache_dir: Path) -> Path:
     target = cache_dir / f"{source.stem}.{stat.st_size}-{stat.st_mtime_ns}.Q8_0.gguf"
     if target.is_file():
         return target
+    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{os.getpid()}.part")
         _quantize(source, partial)
         os.replace(partial, target)
     except (OSError, RuntimeError) as exc:
-        with contextlib.suppress(OSError, UnboundLocalError):
+        with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
         log.warning("using %s as packaged (no Q8_0 copy: %s); prompts are read more slowly", source.name, exc)
         return source
+    for old in cache_dir.glob(f"{source.stem}.*.Q8_0.gguf"):  # copies of an earlier release of the package
+        if old != target:
+            with contextlib.suppress(OSError):
+                old.unlink()
     log.info("wrote a Q8_0 copy of %s for faster prompt reading", source.name)
     return target
 

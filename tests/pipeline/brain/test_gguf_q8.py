@@ -31,6 +31,15 @@ def test_the_copy_is_written_once_and_whole(copy: Path) -> None:
     assert copy.stat().st_mtime_ns == stamp, "an existing copy is reused, not rewritten"
 
 
+def test_a_copy_of_an_earlier_release_is_replaced(copy: Path, tmp_path: Path) -> None:
+    stale = tmp_path / f"{embedded_gguf().stem}.1-2.Q8_0.gguf"
+    stale.write_bytes(b"an earlier release")
+    other = tmp_path / "SomeOtherModel.1-2.Q8_0.gguf"
+    other.write_bytes(b"not ours")
+    fresh = q8_copy(embedded_gguf(), tmp_path)
+    assert fresh.name == copy.name and not stale.exists() and other.exists()
+
+
 def test_an_unwritable_cache_falls_back_to_the_packaged_model(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
