@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from daemon.config.profile import Profile
+from daemon.cpu import one_blas_thread
 from pipeline.face.protocols import Animator, Performer
 from pipeline.face.still import RestPerformer, StillAnimator
 from pipeline.models import moodcam_cache_dir
@@ -97,4 +98,6 @@ def build_components(profile: Profile, size: tuple[int, int] | None = None) -> C
     reader = brain.reader  # type: ignore[attr-defined]
     from pipeline.voice.sentences import split_sentences
 
+    # after the models have loaded their own BLAS libraries (a reload may bring in a new engine's)
+    log.debug("BLAS libraries limited to one thread: %d", one_blas_thread())
     return Components(animator, performer, voice, reader, split_sentences, brain)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from daemon.check import CheckResult, check_profile
 from daemon.conductor import Conductor, Line
 from daemon.config.profile import Profile, ProfileError, load_profile
-from daemon.cpu import one_blas_thread
 from daemon.events import EventBus
 from daemon.metrics import Metrics
 from daemon.notify import Notifier
@@ -128,7 +127,6 @@ class Service:
         """Run until a stop is requested (signal or API)."""
         available = self.preflight()
         stage = await self.build(available)
-        log.debug("BLAS libraries limited to one thread: %d", one_blas_thread())  # after the models load theirs
         assert self.conductor is not None
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
